@@ -187,13 +187,14 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     assert.match(choice.text, new RegExp(`:${sitePort}\\)$`));
     assert.ok(choice.needed <= choice.room, `the tracer's "${choice.text}" needs ${choice.needed} px and has ${choice.room}`);
 
-    // The Configuration screen: a backend in use is refused with who uses it; the focus stays on its Remove.
+    // The Configuration screen: a backend in use is refused with who uses it, without asking to confirm a
+    // removal that cannot be made first; the focus stays on its Remove.
     await page.goto(`${serve.url}#/config`);
     await page.click('button[data-remove="backend:web_backend"]');
-    await page.click('[data-action="confirm-remove"]');
     const refusal = (await page.locator('[data-form="backend:web_backend"] .err').textContent({ timeout: 10_000 })) ?? '';
     assert.match(refusal, /cannot be removed: frontend 'http_frontend' still sends requests to backend 'web_backend' \(its default_backend line\)/);
     assert.doesNotMatch(refusal, /did you mean/i);
+    assert.equal(await page.locator('[data-action="confirm-remove"]').count(), 0, 'no question before the refusal');
     await focusIs(page, 'the Remove of web_backend', () => document.activeElement?.getAttribute('data-remove') === 'backend:web_backend');
     // A backend nobody uses goes, and the focus lands on the list's heading.
     await page.focus('button[data-remove="backend:spare_backend"]');

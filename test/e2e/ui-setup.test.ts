@@ -466,11 +466,12 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
       await page.click(`[data-form="${key}"] [data-action="remove"]`);
       await page.click(`[data-form="${key}"] [data-action="confirm-remove"]`);
     };
-    // A backend a frontend still uses is refused, in the engine's words, and nothing changes.
+    // A backend a frontend still uses is refused at once (no question first), in the engine's words, and nothing changes.
     const beforeRemoval = fs.readFileSync(cfgFile, 'utf8');
-    await removeForm('backend:lab_backend');
+    await page.click('[data-form="backend:lab_backend"] [data-action="remove"]');
     assert.match((await page.locator('[data-form="backend:lab_backend"] .err').textContent({ timeout: 10_000 })) ?? '', /cannot be removed: .*lab_backend/);
     assert.equal(fs.readFileSync(cfgFile, 'utf8'), beforeRemoval);
+    assert.equal(await page.locator('[data-form="backend:lab_backend"] [data-action="confirm-remove"]').count(), 0);
     await removeForm('frontend:lab');
     await page.waitForSelector('[data-form="frontend:lab"]', { state: 'detached', timeout: 30_000 });
     await removeForm('backend:lab_backend');

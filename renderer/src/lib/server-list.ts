@@ -11,7 +11,8 @@
  * without a port takes `defaultPort`. Blank lines and `#` comments are
  * skipped. Lines that cannot be read are reported with their number and
  * nothing is added, so a mistake is fixed in the list, not hunted in 300 rows.
- * Addresses and ports are then checked field by field like typed ones.
+ * A port outside 1–65535 or a weight outside 0–256 is such a line too;
+ * addresses are then checked field by field like typed ones.
  */
 import type { ServerDraft } from './wizard.ts';
 
@@ -68,6 +69,14 @@ export function parseServerList(text: string, takenNames: Iterable<string>, defa
     }
     if (address === '') {
       errors.push(`${where}: no address; write [name] address:port, e.g. 192.168.1.10:80.`);
+      return;
+    }
+    if (port !== undefined && port !== '' && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+      errors.push(`${where}: ${port} is not a port; use a whole number from 1 to 65535.`);
+      return;
+    }
+    if (!(/^\d+$/.test(weight) && Number(weight) <= 256)) {
+      errors.push(`${where}: weight ${weight} is not a weight; use a whole number from 0 to 256 (0 = no new traffic).`);
       return;
     }
     if (name !== undefined && !NAME.test(name)) {

@@ -227,19 +227,25 @@ export const RULE_PLACEHOLDER: Record<RuleKind, string> = {
 };
 
 /** One line per algorithm, in plain words (the engine's own line comes with the predicted split). */
-export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: string }> = [
+/** `http`: HAProxy hashes this only in HTTP mode; a TCP backend falls back to round robin (with a warning at load). */
+export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: string; http?: boolean }> = [
   { id: 'roundrobin', text: 'Round robin — each server in turn, more often for a higher weight.' },
   { id: 'leastconn', text: 'Least connections — the server with the fewest open connections; good for long requests.' },
   { id: 'source', text: 'Source address — the same client address always reaches the same server.' },
   { id: 'static-rr', text: 'Static round robin — each server in turn; weights cannot change while running.' },
   { id: 'first', text: 'First available — fill the first server up to its limit, then the next.' },
-  { id: 'uri', text: 'Path — the same URL path always reaches the same server (good for caches).' },
-  { id: 'url_param', text: 'URL parameter — the same value of a query parameter reaches the same server.', argument: 'Parameter name' },
-  { id: 'hdr', text: 'Header — the same value of a request header reaches the same server.', argument: 'Header name' },
+  { id: 'uri', text: 'Path — the same URL path always reaches the same server (good for caches).', http: true },
+  { id: 'url_param', text: 'URL parameter — the same value of a query parameter reaches the same server.', argument: 'Parameter name', http: true },
+  { id: 'hdr', text: 'Header — the same value of a request header reaches the same server.', argument: 'Header name', http: true },
   { id: 'random', text: 'Random — a random server, the less loaded of two draws.', argument: 'Draws (default 2)' },
   { id: 'rdp-cookie', text: 'RDP cookie — Remote Desktop clients stick to their server.', argument: 'Cookie name (default mstshash)' },
   { id: 'hash', text: 'Expression — the same value of a sample expression (a cookie, a header, …) reaches the same server.', argument: 'Sample expression, e.g. req.cook(sid),lower' },
 ];
+
+/** The algorithms offered for a backend: the HTTP-only ones for an HTTP backend, or the one a TCP backend already has. */
+export function algorithmsFor(b: Pick<BackendDraft, 'mode' | 'algorithm'>): typeof ALGORITHMS {
+  return ALGORITHMS.filter((a) => !a.http || b.mode === 'http' || a.id === b.algorithm);
+}
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -315,6 +321,21 @@ export function redirectNote(d: SiteDraft): string {
   const port = d.port.trim();
   if (d.tls === 'none' || !d.redirect || port === '' || port === '443') return '';
   return `The redirect keeps the address the browser asked for and only changes http:// into https://, so it leads to port 443 (or to the plain HTTP port, when the address names it), not to port ${port} where this site listens. Listen on port 443 for HTTPS, or leave the redirect off and give visitors https://…:${port}/.`;
+}
+
+/**
+ * What a *Host is* rule misses on a site that listens on another port than its scheme's own (80, or
+ * 443 with TLS): browsers send `Host: name:port` there, and HAProxy's `hdr(host)` compares the whole
+ * value, so `name` alone never matches. The `name:port` values to add (for each value without a port
+ * whose variant is not there yet); empty when none is missing.
+ */
+export function hostValuesWithPort(d: Pick<SiteDraft, 'kind' | 'port' | 'tls'>, rule: Pick<RuleDraft, 'kind' | 'values'>): string[] {
+  const port = d.port.trim();
+  if (rule.kind !== 'host-is' || d.kind === 'tcp' || !/^\d+$/.test(port) || port === (d.tls === 'none' ? '80' : '443')) return [];
+  const values = words(rule.values);
+  const have = new Set(values.map((v) => v.toLowerCase()));
+  // A value with a port already (`name:8080`, `[::1]:8080`) is left alone; a bare IPv6 address cannot take one.
+  return values.filter((v) => !/:\d+$/.test(v) && !v.includes(':') && !have.has(`${v}:${port}`.toLowerCase())).map((v) => `${v}:${port}`);
 }
 
 /** Words of a values field: `a.example, b.example` → ['a.example', 'b.example']. */
@@ -471,18 +492,24 @@ function checkPort(errors: FieldErrors, field: string, value: string): void {
   else if (!(p >= 1 && p <= 65535)) errors[field] = `${value} is not a port: use a whole number from 1 to 65535.`;
 }
 
+/** The site's name: a valid name that no other frontend has (its own, when edited, is fine). */
+function checkSiteName(errors: FieldErrors, d: SiteDraft, model: FormModel | null): void {
+  checkName(errors, 'name', d.name, 'site');
+  if (!errors.name && model?.frontends.some((f) => f.name === d.name && f.name !== d.originalName)) {
+    errors.name = `A frontend named '${d.name}' exists already: choose another name, or edit that one from the configuration screen.`;
+  }
+}
+
 /** Local checks of one step (the engine's checks run on Next where they need it). */
 export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, mode: WizardMode): FieldErrors {
   const errors: FieldErrors = {};
   switch (step) {
     case 'what':
-      checkName(errors, 'name', d.name, 'site');
-      if (!errors.name && model?.frontends.some((f) => f.name === d.name && f.name !== d.originalName)) {
-        errors.name = `A frontend named '${d.name}' exists already: choose another name, or edit that one from the configuration screen.`;
-      }
+      checkSiteName(errors, d, model);
       break;
     case 'listen':
-      if (mode.kind === 'frontend') checkName(errors, 'name', d.name, 'site');
+      // Editing a frontend, its name is asked here (there is no What step).
+      if (mode.kind === 'frontend') checkSiteName(errors, d, model);
       if (/[\s,]/.test(d.address)) errors['listen.address'] = 'One IP address or host name, without spaces; leave it empty for every address.';
       else if (d.address !== d.mainBind?.raw && badAddress(d.address)) errors['listen.address'] = `${badAddress(d.address)}; leave it empty for every address.`;
       if (!(d.mainBind?.raw !== undefined && d.port === '')) checkPort(errors, 'listen.port', d.port);
@@ -597,9 +624,9 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
   return errors;
 }
 
-/** Which step a field belongs to (errors from the engine are shown there). */
-export function stepOfField(field: string): StepId {
-  if (field === 'name') return 'what';
+/** Which step a field belongs to (errors from the engine are shown there): an edited frontend's name is on Listen. */
+export function stepOfField(field: string, mode: WizardMode): StepId {
+  if (field === 'name') return mode.kind === 'frontend' ? 'listen' : 'what';
   if (field.startsWith('listen.')) return 'listen';
   if (field.startsWith('tls.')) return 'tls';
   if (field.startsWith('rules.') || field.startsWith('pages.') || field === 'defaultBackend') return 'routing';

@@ -4,7 +4,7 @@
  */
 import type { BuildResult, FormModel } from '../../../proxy/control/contract.ts';
 import {
-  backendDraft, checkStep, createsBackends, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
+  ALGORITHMS, backendDraft, checkStep, createsBackends, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newSite, stepOfField, stepsFor, syncBackends,
   type FieldErrors, type SiteDraft, type SiteKind, type StepId, type WizardMode,
 } from '../lib/wizard.ts';
 import { control, type UiError } from '../transport/index.ts';
@@ -142,7 +142,11 @@ class Wizard {
     d.kind = kind;
     if (kind === 'tcp') d.rules = d.rules.filter((r) => r.kind === 'source-in' || r.kind === 'sni-is');
     else d.rules = d.rules.filter((r) => r.kind !== 'sni-is');
-    for (const b of d.backends) b.mode = kind === 'tcp' ? 'tcp' : 'http';
+    for (const b of d.backends) {
+      b.mode = kind === 'tcp' ? 'tcp' : 'http';
+      // By path, parameter or header is HTTP's: a TCP service would balance round robin anyway.
+      if (b.mode === 'tcp' && ALGORITHMS.some((a) => a.id === b.algorithm && a.http)) b.algorithm = 'roundrobin';
+    }
   }
 
   clearError(field: string): void {
@@ -152,10 +156,12 @@ class Wizard {
   }
 
   stepErrors(step: StepId): string[] {
-    return Object.keys(this.errors).filter((f) => stepOfField(f) === step);
+    return Object.keys(this.errors).filter((f) => stepOfField(f, this.mode) === step);
   }
 
   go(step: StepId): void {
+    // Only a step of this form: an edited frontend has no What step to change its kind on.
+    if (!this.steps.includes(step)) return;
     this.step = step;
     this.failure = null;
   }
@@ -170,7 +176,7 @@ class Wizard {
     const step = this.step;
     const local = checkStep(step, this.draft, this.model, this.mode);
     // Errors of other steps stay; this step's are replaced.
-    const others = Object.fromEntries(Object.entries(this.errors).filter(([f]) => stepOfField(f) !== step));
+    const others = Object.fromEntries(Object.entries(this.errors).filter(([f]) => stepOfField(f, this.mode) !== step));
     this.errors = { ...others, ...local };
     this.failure = null;
     if (Object.keys(local).length > 0) return false;

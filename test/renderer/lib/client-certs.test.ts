@@ -105,7 +105,7 @@ test('client-certificate fields are checked on the TLS step, and engine problems
   assert.deepEqual(checkStep('tls', d, null, { kind: 'new' }), { 'tls.clientCa': "Choose the CA that issued your visitors' certificates." });
   d.clientCerts = 'off';
   assert.deepEqual(checkStep('tls', d, null, { kind: 'new' }), {});
-  assert.equal(stepOfField('tls.clientCa'), 'tls');
+  assert.equal(stepOfField('tls.clientCa', { kind: 'new' }), 'tls');
   const owners = [{ kind: 'frontend' as const }];
   assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.binds[0].caFile', message: 'x' }, owners), 'tls.clientCa');
   assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.binds[0].verify', message: 'x' }, owners), 'tls.clientCa');

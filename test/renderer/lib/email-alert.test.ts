@@ -99,7 +99,7 @@ test('each alert field is checked in words at its field, on the health step', ()
   // The wizard's health step runs them; their errors belong to that step.
   const site = { ...newSite('http'), backends: [b] };
   assert.deepEqual(Object.keys(checkStep('health', site, null, { kind: 'new' })), [`${at}.smtp`, `${at}.from`, `${at}.to`]);
-  assert.equal(stepOfField(`${at}.smtp`), 'health');
+  assert.equal(stepOfField(`${at}.smtp`, { kind: 'new' }), 'health');
   assert.deepEqual(parseSmtp('[::1]:25'), { address: '::1', port: 25 });
   assert.equal(smtpText([{ name: 'a', address: '::1', port: 25 }, { name: 'b', address: 'mx', port: 587 }]), '[::1]:25 mx:587');
 });

@@ -46,3 +46,15 @@ app1 10.0.0.1:80`, ['app1']);
   assert.match(r.errors[1]!, /^Line 3: the name 'web!'/);
   assert.match(r.errors[2]!, /^Line 4: a server named 'app1' is already/);
 });
+
+test('a port or a weight out of range is reported by its line, and nothing is added', () => {
+  const r = parseServerList('web1 127.0.0.1:80\nweb2 127.0.0.1:99999\nweb3 127.0.0.1 0\nweb4 127.0.0.1:80 weight 300\nweb5 127.0.0.1:80 weight x', []);
+  assert.deepEqual(r.servers, []);
+  assert.deepEqual(r.errors, [
+    'Line 2: 99999 is not a port; use a whole number from 1 to 65535.',
+    'Line 3: 0 is not a port; use a whole number from 1 to 65535.',
+    'Line 4: weight 300 is not a weight; use a whole number from 0 to 256 (0 = no new traffic).',
+    'Line 5: weight x is not a weight; use a whole number from 0 to 256 (0 = no new traffic).',
+  ]);
+  assert.deepEqual(parseServerList('web1 127.0.0.1:65535 weight 0\nweb2 127.0.0.1:1 weight 256', []).errors, []);
+});

@@ -15,7 +15,7 @@ import { certPath } from '../../helpers/tls.ts';
 import { applyEdits, formModel } from '../../../proxy/config/edit.ts';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import {
-  backendDraft, backendSpec, badAddress, badIpv4, checkStep, chooseSticky, createsBackends, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
+  algorithmsFor, backendDraft, backendSpec, badAddress, hostValuesWithPort, badIpv4, checkStep, chooseSticky, createsBackends, stickyWords, editsOf, fieldOfProblem, frontendDraft, listenReasonIsAddress, newBackend, newSite, redirectNote, stepOfField, stepsFor, syncBackends, type SiteDraft,
 } from '../../../renderer/src/lib/wizard.ts';
 
 const HEAD = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n';
@@ -142,9 +142,21 @@ test('steps refuse wrong fields in words, and engine problems land on their step
   assert.equal(fieldOfProblem({ edit: 0, field: 'frontend.rules[2].match.values', message: '' }, owners), 'rules.2.values');
   assert.equal(fieldOfProblem({ edit: 1, field: 'backend.servers[1].address', message: '' }, owners), 'backends.0.servers.1.address');
   assert.equal(fieldOfProblem({ edit: 1, field: 'backend.healthCheck.interMs', message: '' }, owners), 'backends.0.health.inter');
-  assert.equal(stepOfField('backends.0.health.inter'), 'health');
-  assert.equal(stepOfField('backends.0.argument'), 'balance');
-  assert.equal(stepOfField('backends.0.servers.1.address'), 'servers');
+  assert.equal(stepOfField('backends.0.health.inter', { kind: 'new' }), 'health');
+  assert.equal(stepOfField('backends.0.argument', { kind: 'new' }), 'balance');
+  assert.equal(stepOfField('backends.0.servers.1.address', { kind: 'new' }), 'servers');
+  // A new site's name is asked on What; an edited frontend's on Listen (its form has no What step).
+  assert.equal(stepOfField('name', { kind: 'new' }), 'what');
+  assert.equal(stepOfField('name', { kind: 'frontend', name: 'www' }), 'listen');
+});
+
+test("an edited frontend renamed to another frontend's name is refused at Listen, its own name is fine", () => {
+  const model = formModel(parseConfig([{ name: 'h.cfg', text: 'defaults\n    mode http\n\nfrontend www\n    bind :8080\n    default_backend app\n\nfrontend api\n    bind :8081\n    default_backend app\n\nbackend app\n    server a 127.0.0.1:1\n' }]).config);
+  const mode = { kind: 'frontend', name: 'www' } as const;
+  const d = frontendDraft(model.frontends.find((f) => f.name === 'www')!);
+  assert.equal(checkStep('listen', d, model, mode).name, undefined);
+  assert.match(checkStep('listen', { ...d, name: 'api' }, model, mode).name ?? '', /A frontend named 'api' exists already/);
+  assert.match(checkStep('what', { ...d, name: 'api', originalName: undefined }, model, { kind: 'new' }).name ?? '', /exists already/);
 });
 
 test("an imported certificate's name follows the store's rule before the engine is asked", () => {
@@ -254,7 +266,7 @@ test('sticky sessions in the draft: read from the form (mode and unshown options
   fresh.stickyCookie = 'my cookie';
   const site = { ...newSite('http'), backends: [fresh] };
   assert.match(checkStep('balance', site, null, { kind: 'new' })['backends.0.stickyCookie']!, /no spaces/);
-  assert.equal(stepOfField('backends.0.stickyCookie'), 'balance');
+  assert.equal(stepOfField('backends.0.stickyCookie', { kind: 'new' }), 'balance');
 
   // The visitor's IP address is the source algorithm; another algorithm leaves it; off means no stickiness.
   chooseSticky(fresh, 'ip');
@@ -278,7 +290,7 @@ test('a sticky cookie from the defaults section cannot be turned off from the ba
   assert.ok(!r.ok);
   const field = fieldOfProblem(r.problems[0]!, [{ kind: 'backend', index: 0 }]);
   assert.equal(field, 'backends.0.stickyCookie');
-  assert.equal(stepOfField(field), 'balance');
+  assert.equal(stepOfField(field, { kind: 'new' }), 'balance');
   assert.match(r.problems[0]!.message, /comes from the defaults section \(line 3\): remove it there, in the editor/);
 });
 
@@ -362,4 +374,29 @@ test('a URL, an address with its port and a broken host name are refused at the 
   d.address = 'http://0.0.0.0';
   d.port = '8080';
   assert.match(checkStep('listen', d, null, { kind: 'new' })['listen.address']!, /is a web address: .*; leave it empty for every address\.$/);
+});
+
+test("a TCP backend is not offered HAProxy's HTTP-only balancing (path, parameter, header), unless it has one already", () => {
+  const ids = (b: { mode: 'http' | 'tcp'; algorithm: string }) => algorithmsFor(b as Parameters<typeof algorithmsFor>[0]).map((a): string => a.id);
+  assert.ok(ids({ mode: 'http', algorithm: 'roundrobin' }).includes('uri'));
+  const tcp = ids({ mode: 'tcp', algorithm: 'roundrobin' });
+  for (const httpOnly of ['uri', 'url_param', 'hdr']) assert.ok(!tcp.includes(httpOnly), httpOnly);
+  for (const both of ['roundrobin', 'leastconn', 'source', 'rdp-cookie', 'hash']) assert.ok(tcp.includes(both), both);
+  // A file's `balance uri` in a TCP backend stays shown as chosen (the form warns about it).
+  assert.ok(ids({ mode: 'tcp', algorithm: 'uri' }).includes('uri'));
+});
+
+test('a Host-is rule on a site off its scheme\'s port is told the host:port values browsers send there', () => {
+  const rule = { kind: 'host-is' as const, values: 'api.example.com, API.home.arpa 10.0.0.5:9502 fd00::1' };
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '9502', tls: 'none' }, rule), ['api.example.com:9502', 'API.home.arpa:9502']);
+  // Already there (any case): nothing more to add.
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '9502', tls: 'none' }, { kind: 'host-is', values: 'a.example a.example:9502 b.example B.EXAMPLE:9502' }), []);
+  // The scheme's own port: browsers leave it out.
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '80', tls: 'none' }, rule), []);
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '443', tls: 'local-ca' }, rule), []);
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '80', tls: 'local-ca' }, { kind: 'host-is', values: 'a.example' }), ['a.example:80']);
+  // Other rules, TCP services and an unknown port are not about it.
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '9502', tls: 'none' }, { kind: 'path-begins', values: '/x' }), []);
+  assert.deepEqual(hostValuesWithPort({ kind: 'tcp', port: '9502', tls: 'none' }, rule), []);
+  assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '', tls: 'none' }, rule), []);
 });
