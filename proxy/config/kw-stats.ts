@@ -59,6 +59,8 @@ function parseStatsRule(ctx: ProxyDirectiveContext): void {
   rules.push({ action: parsed, condition: split.condition, loc: ctx.directive.loc });
 }
 
+// Every `stats` line but a refused one turns the page on, as each of HAProxy's creates the proxy's uri_auth
+// (stats_check_init_uri_auth): `stats hide-version` alone serves the page at /haproxy?stats.
 const keywords: ProxyKeyword[] = [
   { name: 'stats enable', sections: 'dflb', status: STATS, summary: 'Serves the statistics page on this proxy.', parse(ctx) { ctx.proxy.stats.enabled = true; } },
   { name: 'stats uri', sections: 'dflb', status: STATS, summary: 'URI prefix of the statistics page (default /haproxy?stats).', parse(ctx) { const v = one(ctx, 'uri'); if (v !== undefined) ctx.proxy.stats.uri = v; } },
@@ -92,6 +94,7 @@ const keywords: ProxyKeyword[] = [
       if (!split.ok) return;
       warnIfConditionConflicts(ctx, split.condition, [...(ctx.kind !== 'backend' ? ['frontend-http-request' as const] : []), ...(ctx.kind !== 'frontend' ? ['backend-http-request' as const] : [])]);
       ctx.proxy.stats.admin.push({ condition: split.condition, loc: ctx.directive.loc });
+      ctx.proxy.stats.enabled = true;
     },
   },
   {
@@ -99,8 +102,8 @@ const keywords: ProxyKeyword[] = [
     summary: 'Access rules of the statistics page: `allow`, `deny [status N …]` or `auth [realm R]`, each with an optional condition; the first that matches decides (instead of `stats auth`/`stats realm`, which cannot be combined with them).',
     parse: parseStatsRule,
   },
-  { name: 'stats hide-version', sections: 'dflb', status: STATS, summary: 'Hides the version on the statistics page.', parse(ctx) { ctx.proxy.stats.hideVersion = true; } },
-  { name: 'stats show-legends', sections: 'dflb', status: STATS, summary: 'Shows legends on the statistics page.', parse(ctx) { ctx.proxy.stats.showLegends = true; } },
+  { name: 'stats hide-version', sections: 'dflb', status: STATS, summary: 'Hides the version on the statistics page.', parse(ctx) { ctx.proxy.stats.hideVersion = true; ctx.proxy.stats.enabled = true; } },
+  { name: 'stats show-legends', sections: 'dflb', status: STATS, summary: 'Shows legends on the statistics page.', parse(ctx) { ctx.proxy.stats.showLegends = true; ctx.proxy.stats.enabled = true; } },
   { name: 'stats scope', sections: 'dflb', status: STATS, summary: 'Limits the statistics page to the named proxies.', parse(ctx) { const v = one(ctx, 'scope'); if (v !== undefined) ctx.proxy.stats.scope.push(v); } },
   {
     name: 'stats show-desc', sections: 'dflb', status: STATS, summary: 'Shows a description on the statistics page (its words, else the global `description`).',
@@ -110,6 +113,7 @@ const keywords: ProxyKeyword[] = [
         return ctx.warn(`'show-desc' requires a parameter or 'desc' to be set in the global section.`);
       }
       ctx.proxy.stats.showDesc = ctx.args.join(' ');
+      ctx.proxy.stats.enabled = true;
     },
   },
   {
@@ -120,6 +124,7 @@ const keywords: ProxyKeyword[] = [
         return ctx.error(`'stats show-node' invalid node name - should be a stringwith digits(0-9), letters(A-Z, a-z), hyphen(-) or underscode(_).`);
       }
       ctx.proxy.stats.showNode = name ?? '';
+      ctx.proxy.stats.enabled = true;
     },
   },
 ];

@@ -411,8 +411,9 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     const line = proxy.section.directives.find((d) => d.keyword === 'balance');
     ignored(line?.loc ?? proxy.section.loc, `Layer 7 hash not possible for ${proxyTypeStr(proxy)} '${proxy.name}' (needs 'mode http'). Falling back to round robin.`, 'balance');
   }
-  // check_config_validity's server loop: a server's `cookie` value, with or without the backend's cookie line.
+  // check_config_validity's server loop: a `redir` prefix is refused, a server's `cookie` value ignored.
   for (const server of proxy.servers) {
+    if (server.options.redir !== undefined) diagnostics.alert(server.loc, 'LS_ERR_CFG_CONFLICT', `${proxyTypeStr(proxy)} '${proxy.name}' : server cannot have cookie or redirect prefix in non-HTTP mode.`, 'server');
     if (server.options.cookie !== undefined) ignored(server.loc, `${proxyTypeStr(proxy)} '${proxy.name}' : ignoring cookie for server '${server.name}' as HTTP mode is disabled.`, 'cookie');
   }
   // HAProxy's proxy_cfg_ensure_no_http warns about the format the proxy ended up with, not every line that set one.
@@ -429,6 +430,13 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     }
     return;
   }
+  // The stats page (any `stats` line, or the defaults') and `capture cookie`, before the rules and options.
+  if (proxy.stats.enabled) {
+    const line = proxy.section.directives.find((d) => d.keyword.startsWith('stats '));
+    diagnostics.warn(line?.loc ?? proxy.section.loc, 'LS_WARN_CFG_SUSPICIOUS', `'stats' statement ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, 'stats');
+  }
+  const cookieCapture = proxy.captures.find((c) => c.kind === 'cookie');
+  if (cookieCapture) diagnostics.warn(cookieCapture.loc, 'LS_WARN_CFG_SUSPICIOUS', `'capture' statement ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as it requires HTTP mode.`, 'capture cookie');
   // checkcache: from HAProxy's table of HTTP-only options (cfg_opts), checked before forwardfor and originalto;
   // then the rest of its two tables (cfg_opts, cfg_opts2) in their order, each for the sides it applies to.
   const frontendSide = proxy.kind !== 'backend';

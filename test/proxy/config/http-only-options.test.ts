@@ -69,6 +69,8 @@ const IGNORED_TEXT = `defaults
 frontend f
     bind 127.0.0.1:9445
     monitor-uri /alive
+    stats hide-version
+    capture cookie SID len 10
     default_backend b
 backend b
     balance url_param id
@@ -90,13 +92,15 @@ listen upgraded
 `;
 
 const ignoredWords = (messages: string[]): string[] => messages
-  .filter((m) => /will be ignored for|Layer 7 hash|ignoring cookie/.test(m)).map((m) => m.replace(/\.$/, '')).sort();
+  .filter((m) => /will be ignored for|Layer 7 hash|ignoring cookie|'(stats|capture)' statement ignored/.test(m)).map((m) => m.replace(/\.$/, '')).sort();
 
 test("a TCP proxy's cookie, monitor-uri and layer-7 hash are warned about and ignored, as haproxy -c says, not refused", (t) => {
   const r = parseConfig([{ name: 'x.cfg', text: IGNORED_TEXT }]);
   assert.ok(r.ok, r.diagnostics.map((d) => d.message).join('\n'));
   const expected = [
     "monitor-uri will be ignored for frontend 'f' (needs 'mode http')",
+    "'stats' statement ignored for frontend 'f' as it requires HTTP mode",
+    "'capture' statement ignored for frontend 'f' as it requires HTTP mode",
     "cookie will be ignored for backend 'b' (needs 'mode http')",
     "Layer 7 hash not possible for backend 'b' (needs 'mode http'). Falling back to round robin",
     "backend 'b' : ignoring cookie for server 's1' as HTTP mode is disabled",
@@ -112,6 +116,23 @@ test("a TCP proxy's cookie, monitor-uri and layer-7 hash are warned about and ig
     const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
     assert.equal(out.status, 0, out.output);
     assert.deepEqual(ignoredWords(out.output.split('\n').map((l) => l.replace(/^.*: config : /, ''))), expected, out.output);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a server's redir prefix in a TCP proxy is refused, as haproxy -c refuses it", (t) => {
+  const text = 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nbackend b\n    server s1 127.0.0.1:9108 redir http://www.example.com\n';
+  const r = parseConfig([{ name: 'x.cfg', text }]);
+  assert.ok(!r.ok);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => [d.message, d.line]), [["backend 'b' : server cannot have cookie or redirect prefix in non-HTTP mode.", 7]]);
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-tcp-redir-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text);
+    const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
+    assert.notEqual(out.status, 0);
+    assert.match(out.output, /backend 'b' : server cannot have cookie or redirect prefix in non-HTTP mode\./);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
