@@ -10,7 +10,7 @@ import type { ConditionErrorWords } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
-import type { TimeoutName } from './model.ts';
+import type { SwitchingRule, TimeoutName } from './model.ts';
 import type { SourceLocation } from './diagnostics.ts';
 import { parseCacheFilter } from './kw-cache.ts';
 
@@ -294,6 +294,27 @@ function processNumberError(word: string): string | undefined {
   return undefined;
 }
 
+/** A `use_backend` line as cfgparse-listen.c reads it, or undefined after its error. */
+function parseUseBackend(ctx: ProxyDirectiveContext): SwitchingRule | undefined {
+  const backend = ctx.args[0];
+  // cfgparse-listen.c takes the first word as the backend, then only 'if' or 'unless'.
+  const afterRule = (word: string, at: number) => ctx.error(`unexpected keyword '${word}' after switching rule, only 'if' and 'unless' are allowed.`, at);
+  if ((backend === 'if' || backend === 'unless') && ctx.args[1]) return void afterRule(ctx.args[1], 1);
+  if (backend === undefined || backend === 'if' || backend === 'unless') return void ctx.error(`'use_backend' expects a backend name.`);
+  const split = splitCondition(ctx, 1, 'switching rule', SWITCHING_RULE_WORDS);
+  if (!split.ok) return undefined;
+  if (split.head.length > 1) return void afterRule(split.head[1]!, 1);
+  const dynamic = backend.includes('%[');
+  if (dynamic) {
+    // Evaluated where a frontend's http-request rules are (HAProxy's check_config_validity: SMP_VAL_FE_HRQ_HDR).
+    const parsed = parseLogFormat(backend, { checkpoints: ['frontend-http-request'] });
+    if ('error' in parsed) return void ctx.error(`failed to parse use_backend rule '${backend}' : ${parsed.error}`, 0);
+    if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return undefined;
+  }
+  warnIfConditionConflicts(ctx, split.condition, ['frontend-use-backend']);
+  return { backend, dynamic, condition: split.condition, loc: ctx.directive.loc };
+}
+
 const generalKeywords: ProxyKeyword[] = [
   {
     // Multi-process mode is gone from HAProxy 2.6 (one process, threads): it checks the words and warns.
@@ -428,23 +449,13 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Switches to a backend when a condition matches.',
     parse(ctx) {
-      const backend = ctx.args[0];
-      // cfgparse-listen.c takes the first word as the backend, then only 'if' or 'unless'.
-      const afterRule = (word: string, at: number) => ctx.error(`unexpected keyword '${word}' after switching rule, only 'if' and 'unless' are allowed.`, at);
-      if ((backend === 'if' || backend === 'unless') && ctx.args[1]) return afterRule(ctx.args[1], 1);
-      if (backend === undefined || backend === 'if' || backend === 'unless') return ctx.error(`'use_backend' expects a backend name.`);
-      const split = splitCondition(ctx, 1, 'switching rule', SWITCHING_RULE_WORDS);
-      if (!split.ok) return;
-      if (split.head.length > 1) return afterRule(split.head[1]!, 1);
-      const dynamic = backend.includes('%[');
-      if (dynamic) {
-        // Evaluated where a frontend's http-request rules are (HAProxy's check_config_validity: SMP_VAL_FE_HRQ_HDR).
-        const parsed = parseLogFormat(backend, { checkpoints: ['frontend-http-request'] });
-        if ('error' in parsed) return ctx.error(`failed to parse use_backend rule '${backend}' : ${parsed.error}`, 0);
-        if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
-      }
-      warnIfConditionConflicts(ctx, split.condition, ['frontend-use-backend']);
-      ctx.proxy.switchingRules.push({ backend, dynamic, condition: split.condition, loc: ctx.directive.loc });
+      const rule = parseUseBackend(ctx);
+      if (rule) ctx.proxy.switchingRules.push(rule);
+    },
+    // A backend's line is parsed all the same; its static target is still resolved (validate.ts).
+    checkIgnored(ctx) {
+      const rule = parseUseBackend(ctx);
+      if (rule && !rule.dynamic) (ctx.proxy.ignoredSwitching ??= []).push({ name: rule.backend, loc: rule.loc, what: 'use_backend' });
     },
   },
   {
@@ -475,7 +486,11 @@ const generalKeywords: ProxyKeyword[] = [
     sections: 'dfl',
     status: ENGINE,
     summary: 'The backend used when no use_backend rule matches.',
-    checkIgnored: valueRequired(`'default_backend' expects a backend name.`),
+    // A backend's line is checked all the same; its target is still resolved (validate.ts).
+    checkIgnored(ctx) {
+      if (ctx.args.length !== 1) return ctx.error(`'default_backend' expects a backend name.`);
+      (ctx.proxy.ignoredSwitching ??= []).push({ name: ctx.args[0]!, loc: ctx.directive.loc, what: 'default_backend' });
+    },
     parse(ctx) {
       if (ctx.args.length !== 1) return ctx.error(`'default_backend' expects a backend name.`);
       ctx.proxy.defaultBackend = { name: ctx.args[0]!, loc: ctx.directive.loc };

@@ -966,6 +966,12 @@ export interface ParsedProxy {
   /** `force-persist` and `ignore-persist` rules, in the order written (the first that holds decides: runtime/persist-rules.ts). */
   persistRules: PersistRule[];
   defaultBackend?: { name: string; loc: SourceLocation };
+  /**
+   * A backend's `default_backend` and static `use_backend` lines: HAProxy ignores them (with a warning)
+   * but still resolves their targets when it checks the configuration, refusing a missing one, the
+   * backend itself or an incompatible mode (config/validate.ts). Never run.
+   */
+  ignoredSwitching?: Array<{ name: string; loc: SourceLocation; what: 'default_backend' | 'use_backend' }>;
   httpRequestRules: HttpRule[];
   httpResponseRules: HttpRule[];
   httpAfterResponseRules: HttpRule[];

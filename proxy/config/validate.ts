@@ -54,7 +54,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
   for (const proxy of config.proxies) {
     if (proxy.kind === 'defaults') continue;
     const mode = proxy.mode;
-    if (proxy.kind !== 'backend') checkSwitching(proxy, mode, backends, diagnostics);
+    checkSwitching(proxy, mode, backends, diagnostics);
     if (proxy.kind !== 'frontend') checkServers(proxy, config, resolvers, diagnostics);
     if (proxy.balance?.algorithm === 'hash') checkBalanceHash(proxy, mode, diagnostics, options?.readFile);
     checkServerRules(proxy, diagnostics);
@@ -244,15 +244,25 @@ function checkServerRules(proxy: Proxy, diagnostics: Diagnostics): void {
   }
 }
 
+/**
+ * The targets of `default_backend` and `use_backend`, as check_config_validity resolves them: also
+ * in a backend, where HAProxy ignores the lines (with a warning at parse time) but still looks their
+ * targets up and refuses one that is missing, the proxy itself, or of an incompatible mode.
+ */
 function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>, diagnostics: Diagnostics): void {
   const targets: Array<{ name: string; loc: SourceLocation; what: 'use_backend' | 'default_backend' }> = [];
-  for (const rule of proxy.switchingRules) if (!rule.dynamic) targets.push({ name: rule.backend, loc: rule.loc, what: 'use_backend' });
   if (proxy.defaultBackend) targets.push({ ...proxy.defaultBackend, what: 'default_backend' });
+  for (const rule of proxy.switchingRules) if (!rule.dynamic) targets.push({ name: rule.backend, loc: rule.loc, what: 'use_backend' });
+  targets.push(...proxy.ignoredSwitching ?? []);
   for (const t of targets) {
     const backend = backends.get(t.name);
     if (!backend) {
       const hint = suggest(t.name, backends.keys());
       diagnostics.alert(t.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': unable to find required ${t.what}: '${t.name}'.${hint ? ` Did you mean '${hint}'?` : ''}`, t.what);
+      continue;
+    }
+    if (backend === proxy) {
+      diagnostics.alert(t.loc, 'LS_ERR_CFG_REFERENCE', `Proxy '${proxy.name}': loop detected for ${t.what}: '${t.name}'.`, t.what);
       continue;
     }
     // A proxy whose `from` failed was already reported; its mode is unknown, not tcp.
@@ -261,7 +271,10 @@ function checkSwitching(proxy: Proxy, mode: string, backends: Map<string, Proxy>
     const backendMode = backend.mode;
     if (mode === 'http' && backendMode === 'tcp') {
       const where = (p: Proxy) => `${p.section.loc.file}:${p.section.loc.line}`;
-      diagnostics.alert(t.loc, 'LS_ERR_CFG_CONFLICT', `http ${proxy.kind} '${proxy.name}' (${where(proxy)}) tries to use incompatible tcp backend '${backend.name}' (${where(backend)}) as its ${t.what === 'default_backend' ? 'default backend' : 'backend'} (see 'mode').`, t.what);
+      const as = t.what === 'default_backend' ? 'as its default backend' : "in a 'use_backend' rule";
+      diagnostics.alert(t.loc, 'LS_ERR_CFG_CONFLICT', `http ${proxyTypeStr(proxy)} '${proxy.name}' (${where(proxy)}) tries to use incompatible tcp ${proxyTypeStr(backend)} '${backend.name}' (${where(backend)}) ${as} (see 'mode').`, t.what);
+    } else if (t.what === 'default_backend' && proxy.servers.length > 0) {
+      diagnostics.warn(t.loc, 'LS_WARN_CFG_SUSPICIOUS', `In proxy '${proxy.name}', the 'default_backend' rule always has precedence over the servers, which will never be used.`, t.what);
     }
   }
 }
