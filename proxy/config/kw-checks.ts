@@ -4,9 +4,46 @@ import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { atoi, parseInteger } from './values.ts';
 import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
-import { modeSoFar } from './provision.ts';
+import { inheritedDefaults, modeSoFar } from './provision.ts';
+import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
 import { endExternalCheck } from './kw-external-check.ts';
 import type { CheckVarRule, ExpectOptions, HeaderExpect, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
+
+/** The lines that choose a proxy's health check (HAProxy's PR_O2_CHK_ANY): the last one wins. */
+const CHECK_CHOICES: ReadonlyMap<string, 'http' | 'tcp' | 'other'> = new Map([
+  ['option httpchk', 'http'], ['option tcp-check', 'tcp'], ['option external-check', 'other'],
+  ...PROTOCOL_CHECKS.map((name) => [`option ${name}`, 'other'] as const),
+]);
+
+/**
+ * The health check chosen at this point of the proxy's section: its own last choice so far, else its
+ * defaults section's (through `from` chains). http-check rules are HAProxy's in force only after an
+ * `option httpchk`, tcp-check rules only after an `option tcp-check`; before, they are kept aside.
+ */
+function checkChoiceSoFar(ctx: ProxyDirectiveContext): 'http' | 'tcp' | 'other' | undefined {
+  const seen = new Set<object>();
+  for (let p: typeof ctx.proxy | undefined = ctx.proxy; p && !seen.has(p); p = inheritedDefaults(ctx.config, p)) {
+    seen.add(p);
+    const own = p.section.directives.filter((d) => d !== ctx.directive && CHECK_CHOICES.has(d.keyword)).at(-1);
+    if (own) return CHECK_CHOICES.get(own.keyword);
+  }
+  return undefined;
+}
+
+/**
+ * A check rule written while the proxy's check is another kind: HAProxy keeps its ruleset unused
+ * (TCPCHK_RULES_UNUSED_*_RS) and warns at the end unless a check option comes after it. True when so.
+ */
+function keptAside(ctx: ProxyDirectiveContext, kind: 'http' | 'tcp'): boolean {
+  if (checkChoiceSoFar(ctx) === kind) return false;
+  (ctx.proxy.unusedCheckRules ??= new Set()).add(kind);
+  return true;
+}
+
+/** Any check option takes the rulesets written so far out of the unused state (no warning for them). */
+export function checkChosen(ctx: ProxyDirectiveContext): void {
+  ctx.proxy.unusedCheckRules = undefined;
+}
 
 function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   const a = ctx.args;
@@ -19,6 +56,7 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   }
   ctx.proxy.httpCheckRequest = request;
   ctx.proxy.options['httpchk'] = { enabled: !ctx.negated, args: a, loc: ctx.directive.loc };
+  checkChosen(ctx);
   if (!ctx.negated) endExternalCheck(ctx);
 }
 
@@ -105,6 +143,8 @@ function connectNotFirst(ctx: ProxyDirectiveContext, rules: ReadonlyArray<{ type
  * `option httpchk`'s, takes its place (step 1) when that option came first.
  */
 function httpOrderError(ctx: ProxyDirectiveContext, type: 'send' | 'expect' | 'connect'): boolean {
+  // proxy_parse_httpcheck: the order is checked only in a ruleset in force (after `option httpchk`).
+  if (keptAside(ctx, 'http')) return false;
   const rules = ctx.proxy.httpCheckRules;
   const last = rules.filter((r) => !transparent(r)).at(-1);
   if (!last) return false;
@@ -188,11 +228,15 @@ function parseHttpCheck(ctx: ProxyDirectiveContext): void {
     case 'comment':
       // tcpcheck.c parse_tcpcheck_comment(): one word, those after it ignored.
       if (!rest[0]) return ctx.error(`'http-check comment' : expects a string as argument.`);
+      keptAside(ctx, 'http');
       rules.push({ type: 'comment', text: rest[0], loc });
       return;
     default: {
       const action = sub === undefined ? undefined : parseCheckVar(ctx, sub, rest);
-      if (action) rules.push(action);
+      if (action) {
+        keptAside(ctx, 'http');
+        rules.push(action);
+      }
       if (action === undefined) {
         ctx.error(`'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' and 'unset-var(<var-name>)' (got '${sub ?? ''}').`, 0);
       }
@@ -309,7 +353,9 @@ function parseTcpCheck(ctx: ProxyDirectiveContext): void {
       rule = action;
     }
   }
-  if (rule) ctx.proxy.tcpCheckRules.push(rule);
+  if (!rule) return;
+  keptAside(ctx, 'tcp');
+  ctx.proxy.tcpCheckRules.push(rule);
 }
 
 const OK_STATUS = { L7OK: 'L7OK', L7OKC: 'L7OKC', L6OK: 'L6OK', L4OK: 'L4OK' } as const;
@@ -522,6 +568,7 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       if (ctx.args.length > 0) return ctx.error(`'option tcp-check' cannot handle arguments`, 0);
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
+      checkChosen(ctx);
       if (!ctx.negated) endExternalCheck(ctx);
     },
   },

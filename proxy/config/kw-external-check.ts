@@ -35,6 +35,7 @@ function parseOption(ctx: ProxyDirectiveContext): void {
   const loc = ctx.directive.loc;
   for (const other of ['httpchk', 'tcp-check', ...PROTOCOL_CHECKS]) ctx.proxy.options[other] = { enabled: false, args: [], loc };
   ctx.proxy.options[EXTERNAL_CHECK] = { enabled: true, args: [], loc };
+  ctx.proxy.unusedCheckRules = undefined;
   tooMany(ctx, 'option external-check', 0);
 }
 

@@ -11,6 +11,7 @@ import { registerProxyKeywords } from './keywords.ts';
 import type { ProxyDirectiveContext, ProxyKeyword } from './keywords.ts';
 import { CHECKS } from './status.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
+import { checkChosen } from './kw-checks.ts';
 import type { ProtocolCheck } from './protocol-check-names.ts';
 
 /** HAProxy's too_many_args_idx message; true when there are too many. */
@@ -83,6 +84,7 @@ const keywords: ProxyKeyword[] = PROTOCOL_CHECKS.map((name) => ({
       if (other !== name) ctx.proxy.options[other] = { enabled: false, args: [], loc };
     }
     ctx.proxy.options[name] = { enabled: true, args: [...ctx.args], loc };
+    checkChosen(ctx);
   },
 }));
 

@@ -966,6 +966,8 @@ export interface ParsedProxy {
   /** `force-persist` and `ignore-persist` rules, in the order written (the first that holds decides: runtime/persist-rules.ts). */
   persistRules: PersistRule[];
   defaultBackend?: { name: string; loc: SourceLocation };
+  /** http-check / tcp-check rules written while another check was chosen, and no check option after them: HAProxy ignores them, with a warning. */
+  unusedCheckRules?: Set<'http' | 'tcp'>;
   /**
    * A backend's `default_backend` and static `use_backend` lines: HAProxy ignores them (with a warning)
    * but still resolves their targets when it checks the configuration, refusing a missing one, the

@@ -62,6 +62,7 @@ export function validate(config: Config, diagnostics: Diagnostics, options?: Pic
     checkAclArguments(proxy, scope, diagnostics);
     checkRuleArguments(proxy, scope, diagnostics);
     checkModeSpecific(proxy, mode, diagnostics);
+    checkUnusedCheckRules(proxy, diagnostics);
     checkMuxProtocols(proxy, mode, diagnostics);
     checkTimeouts(proxy, mode, diagnostics);
     checkLogFormat(proxy, mode, diagnostics);
@@ -467,6 +468,15 @@ function checkModeSpecific(proxy: Proxy, mode: string, diagnostics: Diagnostics)
     const first = rules[0];
     if (first) diagnostics.warn(first.loc, 'LS_WARN_CFG_SUSPICIOUS', `'${keyword}' rules ignored for ${proxyTypeStr(proxy)} '${proxy.name}' as they require HTTP mode.`, keyword);
   }
+}
+
+/** check_config_validity: check rules written before a check option of their kind, never followed by one. */
+function checkUnusedCheckRules(proxy: Proxy, diagnostics: Diagnostics): void {
+  const unused = proxy.unusedCheckRules;
+  if (!unused) return;
+  const at = (keyword: string) => proxy.section.directives.find((d) => d.keyword === keyword)?.loc ?? proxy.section.loc;
+  if (unused.has('http')) diagnostics.warn(at('http-check'), 'LS_WARN_CFG_IGNORED', `${proxyTypeStr(proxy)} '${proxy.name}' uses http-check rules without 'option httpchk', so the rules are ignored.`, 'http-check');
+  if (unused.has('tcp')) diagnostics.warn(at('tcp-check'), 'LS_WARN_CFG_IGNORED', `${proxyTypeStr(proxy)} '${proxy.name}' uses tcp-check rules without 'option tcp-check', so the rules are ignored.`, 'tcp-check');
 }
 
 /** The proxy has a `tcp-request content switch-mode http` rule. */

@@ -1,0 +1,69 @@
+/**
+ * Check rules written while the proxy's health check is another kind (kw-checks.ts keptAside):
+ * HAProxy 2.6 keeps such an http-check or tcp-check ruleset unused, checks the http-check order only
+ * in a ruleset in force (after `option httpchk`), and warns at the end "uses http-check rules without
+ * 'option httpchk', so the rules are ignored" unless a check option came after them. Each case's
+ * warnings and refusals, from Loadstar and, where installed, from `haproxy -c`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../../proxy/config/index.ts';
+import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+
+const HTTP_UNUSED = "backend 'b' uses http-check rules without 'option httpchk', so the rules are ignored";
+const TCP_UNUSED = "backend 'b' uses tcp-check rules without 'option tcp-check', so the rules are ignored";
+const SEND_AFTER_EXPECT = "'http-check send' : unable to add http-check send rule at step 2 (missing connect rule)";
+
+const CASES: Array<{ lines: string[]; defaults?: string[]; expected: string[]; refused?: boolean }> = [
+  { lines: ['http-check send meth HEAD', 'http-check expect status 200'], expected: [HTTP_UNUSED] },
+  // Out of order, but not in force: not refused (it was).
+  { lines: ['http-check expect status 200', 'http-check send meth HEAD'], expected: [HTTP_UNUSED] },
+  { lines: ['option httpchk', 'http-check expect status 200', 'http-check send meth HEAD'], expected: [SEND_AFTER_EXPECT], refused: true },
+  // A check option after the rules takes them in: no warning.
+  { lines: ['http-check send meth HEAD uri /health', 'option httpchk'], expected: [] },
+  { lines: ['http-check comment x', 'option tcp-check'], expected: [] },
+  { lines: ['tcp-check connect'], expected: [TCP_UNUSED] },
+  { lines: ['option httpchk', 'tcp-check connect'], expected: [TCP_UNUSED] },
+  { lines: ['option redis-check', 'http-check expect status 200'], expected: [HTTP_UNUSED] },
+  // The defaults section's choice is in force at the backend's first line.
+  { defaults: ['option httpchk'], lines: ['http-check expect status 200', 'http-check send meth HEAD'], expected: [SEND_AFTER_EXPECT], refused: true },
+  { defaults: ['option httpchk'], lines: ['http-check send meth HEAD', 'http-check expect status 200'], expected: [] },
+  { defaults: ['option tcp-check'], lines: ['tcp-check connect'], expected: [] },
+];
+
+const text = (c: (typeof CASES)[number]): string => `defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+${(c.defaults ?? []).map((l) => `    ${l}\n`).join('')}frontend f
+    bind 127.0.0.1:9110
+    default_backend b
+backend b
+${c.lines.map((l) => `    ${l}\n`).join('')}    server s1 127.0.0.1:9109 check
+`;
+
+const relevant = (messages: string[]): string[] => messages.filter((m) => /rules without|unable to add http-check/.test(m)).map((m) => m.replace(/\.+$/, '')).sort();
+
+for (const c of CASES) {
+  test(`${c.defaults ? `defaults ${c.defaults.join(', ')}; ` : ''}${c.lines.join(', ')}: ${c.expected.length ? c.expected.join('; ') : 'nothing said'}, as haproxy -c says`, (t) => {
+    const r = parseConfig([{ name: 'x.cfg', text: text(c) }]);
+    assert.equal(r.ok, !c.refused, r.diagnostics.map((d) => d.message).join('\n'));
+    if (!c.refused) assert.deepEqual(relevant(r.diagnostics.map((d) => d.message)), [...c.expected].sort());
+    else assert.deepEqual(relevant(r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message)), [...c.expected].sort());
+    if (!requireHaproxy(t)) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-unused-checks-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'x.cfg'), text(c));
+      const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
+      assert.equal(out.status === 0, !c.refused, out.output);
+      const said = out.output.split('\n').map((l) => l.replace(/^.*: config : (parsing \[[^\]]*\] : )?/, ''));
+      assert.deepEqual(relevant(said), [...c.expected].sort(), out.output);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
