@@ -6,7 +6,6 @@ import { CHECKS } from './status.ts';
 import { parseLogFormat, parseSampleExpression, parseVarName, fetchUsableAt, sourceNames } from '../acl/index.ts';
 import { inheritedDefaults, modeSoFar } from './provision.ts';
 import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
-import { endExternalCheck } from './kw-external-check.ts';
 import type { CheckVarRule, ExpectOptions, HeaderExpect, HttpCheckExpect, TcpCheckExpect, TcpCheckRule } from './model.ts';
 
 /** The lines that choose a proxy's health check (HAProxy's PR_O2_CHK_ANY): the last one wins. */
@@ -40,8 +39,16 @@ function keptAside(ctx: ProxyDirectiveContext, kind: 'http' | 'tcp'): boolean {
   return true;
 }
 
-/** Any check option takes the rulesets written so far out of the unused state (no warning for them). */
-export function checkChosen(ctx: ProxyDirectiveContext): void {
+/**
+ * A check option chose the proxy's health check: the others it inherits or wrote before are off (the
+ * last choice wins, also over the defaults section's), and the rulesets written so far are out of the
+ * unused state (no warning for them).
+ */
+export function checkChosen(ctx: ProxyDirectiveContext, chosen: string): void {
+  const loc = ctx.directive.loc;
+  for (const other of ['httpchk', 'tcp-check', 'external-check', ...PROTOCOL_CHECKS]) {
+    if (other !== chosen) ctx.proxy.options[other] = { enabled: false, args: [], loc };
+  }
   ctx.proxy.unusedCheckRules = undefined;
 }
 
@@ -56,8 +63,7 @@ function parseOptionHttpchk(ctx: ProxyDirectiveContext): void {
   }
   ctx.proxy.httpCheckRequest = request;
   ctx.proxy.options['httpchk'] = { enabled: !ctx.negated, args: a, loc: ctx.directive.loc };
-  checkChosen(ctx);
-  if (!ctx.negated) endExternalCheck(ctx);
+  if (!ctx.negated) checkChosen(ctx, 'httpchk');
 }
 
 /**
@@ -568,8 +574,7 @@ const keywords: ProxyKeyword[] = [
     parse(ctx) {
       if (ctx.args.length > 0) return ctx.error(`'option tcp-check' cannot handle arguments`, 0);
       ctx.proxy.options['tcp-check'] = { enabled: !ctx.negated, args: [], loc: ctx.directive.loc };
-      checkChosen(ctx);
-      if (!ctx.negated) endExternalCheck(ctx);
+      if (!ctx.negated) checkChosen(ctx, 'tcp-check');
     },
   },
   { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl and check-proto, `proto h1|h2`; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },

@@ -9,20 +9,12 @@
 import { registerGlobalKeywords, registerProxyKeywords } from './keywords.ts';
 import type { DirectiveContext, ProxyDirectiveContext } from './keywords.ts';
 import { CHECKS } from './status.ts';
-import { PROTOCOL_CHECKS } from './protocol-check-names.ts';
+import { checkChosen } from './kw-checks.ts';
 import type { Config } from './model.ts';
 import type { Diagnostics } from './diagnostics.ts';
 
 /** The key `option external-check` is kept under among the proxy's options. */
 export const EXTERNAL_CHECK = 'external-check';
-
-/**
- * `option httpchk` and `option tcp-check` end an earlier `option external-check`, the defaults
- * section's included (one check type is in force, the last line's).
- */
-export function endExternalCheck(ctx: ProxyDirectiveContext): void {
-  ctx.proxy.options[EXTERNAL_CHECK] = { enabled: false, args: [], loc: ctx.directive.loc };
-}
 
 function tooMany(ctx: DirectiveContext, what: string, max: number): boolean {
   if (ctx.args.length <= max) return false;
@@ -32,10 +24,8 @@ function tooMany(ctx: DirectiveContext, what: string, max: number): boolean {
 
 function parseOption(ctx: ProxyDirectiveContext): void {
   // HAProxy sets the check type before it looks at the arguments: a refused line still switches it.
-  const loc = ctx.directive.loc;
-  for (const other of ['httpchk', 'tcp-check', ...PROTOCOL_CHECKS]) ctx.proxy.options[other] = { enabled: false, args: [], loc };
-  ctx.proxy.options[EXTERNAL_CHECK] = { enabled: true, args: [], loc };
-  ctx.proxy.unusedCheckRules = undefined;
+  checkChosen(ctx, EXTERNAL_CHECK);
+  ctx.proxy.options[EXTERNAL_CHECK] = { enabled: true, args: [], loc: ctx.directive.loc };
   tooMany(ctx, 'option external-check', 0);
 }
 

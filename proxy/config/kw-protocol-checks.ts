@@ -79,12 +79,8 @@ const keywords: ProxyKeyword[] = PROTOCOL_CHECKS.map((name) => ({
   checkIgnored: (ctx: ProxyDirectiveContext) => void validate(ctx, name),
   parse(ctx: ProxyDirectiveContext) {
     if (!validate(ctx, name)) return;
-    const loc = ctx.directive.loc;
-    for (const other of ['httpchk', 'tcp-check', 'external-check', ...PROTOCOL_CHECKS]) {
-      if (other !== name) ctx.proxy.options[other] = { enabled: false, args: [], loc };
-    }
-    ctx.proxy.options[name] = { enabled: true, args: [...ctx.args], loc };
-    checkChosen(ctx);
+    checkChosen(ctx, name);
+    ctx.proxy.options[name] = { enabled: true, args: [...ctx.args], loc: ctx.directive.loc };
   },
 }));
 

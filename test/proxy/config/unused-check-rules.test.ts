@@ -67,3 +67,19 @@ for (const c of CASES) {
     }
   });
 }
+
+test("the last check option wins, over the defaults section's too (HAProxy's PR_O2_CHK_ANY): the check run is that one's", async () => {
+  const { checkSettings } = await import('../../../proxy/checks/settings.ts');
+  const kindOf = (defaults: string[], lines: string[]): string => {
+    const r = parseConfig([{ name: 'x.cfg', text: `defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n${defaults.map((l) => `    ${l}\n`).join('')}backend b\n${lines.map((l) => `    ${l}\n`).join('')}    server s1 127.0.0.1:9109 check\n` }]);
+    assert.ok(r.ok, r.diagnostics.map((d) => d.message).join('\n'));
+    const proxy = r.config.proxies.find((p) => p.name === 'b')!;
+    return checkSettings(proxy as Parameters<typeof checkSettings>[0], proxy.servers[0]!).kind;
+  };
+  assert.equal(kindOf([], ['option httpchk', 'option tcp-check', 'tcp-check connect']), 'tcp-check');
+  assert.equal(kindOf([], ['option tcp-check', 'tcp-check connect', 'option httpchk']), 'http');
+  assert.equal(kindOf(['option httpchk'], ['option tcp-check', 'tcp-check connect']), 'tcp-check');
+  assert.equal(kindOf(['option tcp-check', 'tcp-check connect'], ['option httpchk']), 'http');
+  assert.equal(kindOf(['option httpchk'], []), 'http');
+  assert.equal(kindOf(['option httpchk'], ['option redis-check']), 'tcp-check');
+});
