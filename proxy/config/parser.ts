@@ -627,6 +627,10 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
   } else if (spec.name === 'option httplog' || spec.name === 'option httpslog' || spec.name === 'option tcplog') {
     ctx.warn(`${kind} '${ctx.proxy.name}' : '${spec.name}' directive is ignored in backends.`, undefined, 'LS_WARN_CFG_IGNORED');
     return 'warned';
+  } else if (spec.name.startsWith('timeout ')) {
+    // proxy_parse_timeout words its own warning.
+    ctx.warn(`'${spec.name}' will be ignored because ${kind} '${ctx.proxy.name}' has no ${letters.includes('f') ? 'frontend' : 'backend'} capability`, undefined, 'LS_WARN_CFG_IGNORED');
+    return 'warned';
   } else {
     const missing = letters.includes('f') ? 'frontend' : 'backend';
     ctx.warn(`'${short}' ignored because ${kind} '${ctx.proxy.name}' has no ${missing} capability.${CAPABILITY_HINTS[spec.name] ?? ''}`, undefined, 'LS_WARN_CFG_IGNORED');
