@@ -577,8 +577,11 @@ const keywords: ProxyKeyword[] = [
       if (!ctx.negated) checkChosen(ctx, 'tcp-check');
     },
   },
-  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl and check-proto, `proto h1|h2`; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck },
-  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server\'s TLS settings; `default` takes the server\'s check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck },
+  { name: 'http-check', sections: 'dlb', status: CHECKS, summary: 'HTTP check request and expectations: connect (`ssl` with `sni`/`alpn` over the server\'s TLS settings, `default` for its check-ssl and check-proto, `proto h1|h2`; a plain `connect` line is plain TCP even on an ssl server, as in HAProxy), send, expect [!]status/rstatus/string/rstring/hdr/fhdr (hdr/fhdr with name[-lf]/value[-lf] and -m str/beg/end/sub/reg; with comment, ok-status, error-status, tout-status, on-success, on-error, status-code; not yet string-lf), disable-on-404, send-state, set-var/set-var-fmt/unset-var.', parse: parseHttpCheck,
+    // A frontend's rules are kept aside there too (never in force): HAProxy warns about them at the end.
+    checkIgnored(ctx) { if (ctx.args[0] !== 'disable-on-404' && ctx.args[0] !== 'send-state') keptAside(ctx, 'http'); } },
+  { name: 'tcp-check', sections: 'dlb', status: CHECKS, summary: 'Scripted TCP checks: connect (`port`, `addr`, `send-proxy`; `ssl` with `sni`/`alpn` over the server\'s TLS settings; `default` takes the server\'s check-ssl, check-sni, check-alpn and check-send-proxy; otherwise plain TCP), send, expect ([!]string/rstring/binary/rbinary/string-lf/binary-lf with min-recv, comment, ok-status, error-status, tout-status, on-success, on-error, status-code), set-var/set-var-fmt/unset-var.', parse: parseTcpCheck,
+    checkIgnored(ctx) { keptAside(ctx, 'tcp'); } },
 ];
 
 registerProxyKeywords(keywords);

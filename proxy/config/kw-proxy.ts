@@ -10,7 +10,7 @@ import type { ConditionErrorWords } from './conditions.ts';
 import { parseLogFormat } from '../acl/index.ts';
 import type { LogFormatParseOptions, LogFormatToken } from '../acl/index.ts';
 import { ENGINE, NO_EFFECT, COMPRESSION, SUPPORTED } from './status.ts';
-import type { SwitchingRule, TimeoutName } from './model.ts';
+import type { ServerRule, SwitchingRule, TimeoutName } from './model.ts';
 import type { SourceLocation } from './diagnostics.ts';
 import { parseCacheFilter } from './kw-cache.ts';
 
@@ -315,6 +315,23 @@ function parseUseBackend(ctx: ProxyDirectiveContext): SwitchingRule | undefined 
   return { backend, dynamic, condition: split.condition, loc: ctx.directive.loc };
 }
 
+/** A `use-server` line as cfgparse-listen.c reads it, or undefined after its error. */
+function parseUseServer(ctx: ProxyDirectiveContext): ServerRule | undefined {
+  const server = ctx.args[0];
+  if (server === undefined || server === 'if' || server === 'unless') return void ctx.error(`'use-server' expects a server name.`);
+  if (ctx.args[1] !== 'if' && ctx.args[1] !== 'unless') return void ctx.error(`'use-server' requires either 'if' or 'unless' followed by a condition.`, 1);
+  const split = splitCondition(ctx, 1, `a 'use-server' rule`, SWITCHING_RULE_WORDS);
+  if (!split.ok) return undefined;
+  const dynamic = server.includes('%[');
+  if (dynamic) {
+    const parsed = parseLogFormat(server, { checkpoints: ['frontend-http-request'] });
+    if ('error' in parsed) return void ctx.error(`use-server rule failed to parse log-format '${server}' : ${parsed.error}`, 0);
+    if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return undefined;
+  }
+  warnIfConditionConflicts(ctx, split.condition, ['backend-use-server']);
+  return { server, dynamic, condition: split.condition, loc: ctx.directive.loc };
+}
+
 const generalKeywords: ProxyKeyword[] = [
   {
     // Multi-process mode is gone from HAProxy 2.6 (one process, threads): it checks the words and warns.
@@ -464,19 +481,13 @@ const generalKeywords: ProxyKeyword[] = [
     status: ENGINE,
     summary: 'Sends a request or connection to one server of the backend when a condition matches, before cookies and balancing.',
     parse(ctx) {
-      const server = ctx.args[0];
-      if (server === undefined || server === 'if' || server === 'unless') return ctx.error(`'use-server' expects a server name.`);
-      if (ctx.args[1] !== 'if' && ctx.args[1] !== 'unless') return ctx.error(`'use-server' requires either 'if' or 'unless' followed by a condition.`, 1);
-      const split = splitCondition(ctx, 1, `a 'use-server' rule`, SWITCHING_RULE_WORDS);
-      if (!split.ok) return;
-      const dynamic = server.includes('%[');
-      if (dynamic) {
-        const parsed = parseLogFormat(server, { checkpoints: ['frontend-http-request'] });
-        if ('error' in parsed) return ctx.error(`use-server rule failed to parse log-format '${server}' : ${parsed.error}`, 0);
-        if (!logFormatFilesExist(ctx, parsed.tokens, 0)) return;
-      }
-      warnIfConditionConflicts(ctx, split.condition, ['backend-use-server']);
-      ctx.proxy.serverRules.push({ server, dynamic, condition: split.condition, loc: ctx.directive.loc });
+      const rule = parseUseServer(ctx);
+      if (rule) ctx.proxy.serverRules.push(rule);
+    },
+    // A frontend's line is read all the same, and its server looked up there (validate.ts: none is found).
+    checkIgnored(ctx) {
+      const rule = parseUseServer(ctx);
+      if (rule && !rule.dynamic) ctx.proxy.serverRules.push(rule);
     },
   },
   persistRuleKeyword('ignore', 'Requests matching the condition ignore cookie persistence: the cookie names no server (logged U), the balancer picks one, and no persistence cookie is set or rewritten in the response. With force-persist rules, the first rule of either kind that holds decides.'),

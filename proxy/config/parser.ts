@@ -609,7 +609,7 @@ function allowedIn(spec: KeywordSpec<ProxyDirectiveContext>, kind: ProxyKind, ct
     ctx.error(`${spec.name} is not allowed because backend ${ctx.proxy.name} is not a frontend`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (kind === 'defaults') {
     ctx.error(`'${spec.name}' not allowed in 'defaults' section.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
-  } else if (spec.name === 'server' || spec.name === 'server-template') {
+  } else if (spec.name === 'server' || spec.name === 'server-template' || spec.name === 'default-server') {
     ctx.error(`'${spec.name}' not allowed because ${kind} '${ctx.proxy.name}' has no backend capability.`, undefined, 'LS_ERR_CFG_WRONG_SECTION');
   } else if (spec.name === 'declare capture') {
     // Its parser (proxy.c proxy_parse_declare) checks the capability itself, and refuses.

@@ -74,7 +74,7 @@ test("the last check option wins, over the defaults section's too (HAProxy's PR_
     const r = parseConfig([{ name: 'x.cfg', text: `defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n${defaults.map((l) => `    ${l}\n`).join('')}backend b\n${lines.map((l) => `    ${l}\n`).join('')}    server s1 127.0.0.1:9109 check\n` }]);
     assert.ok(r.ok, r.diagnostics.map((d) => d.message).join('\n'));
     const proxy = r.config.proxies.find((p) => p.name === 'b')!;
-    return checkSettings(proxy as Parameters<typeof checkSettings>[0], proxy.servers[0]!).kind;
+    return checkSettings(proxy as Parameters<typeof checkSettings>[0], proxy.servers[0]! as Parameters<typeof checkSettings>[1]).kind;
   };
   assert.equal(kindOf([], ['option httpchk', 'option tcp-check', 'tcp-check connect']), 'tcp-check');
   assert.equal(kindOf([], ['option tcp-check', 'tcp-check connect', 'option httpchk']), 'http');
@@ -82,4 +82,31 @@ test("the last check option wins, over the defaults section's too (HAProxy's PR_
   assert.equal(kindOf(['option tcp-check', 'tcp-check connect'], ['option httpchk']), 'http');
   assert.equal(kindOf(['option httpchk'], []), 'http');
   assert.equal(kindOf(['option httpchk'], ['option redis-check']), 'tcp-check');
+});
+
+test("a frontend's default-server is refused, its use-server looks for a server it has none of, its check rules are warned about, as haproxy -c says", (t) => {
+  const cases: Array<[line: string, refused: boolean, said: RegExp]> = [
+    ['default-server inter 2s', true, /'default-server' not allowed because frontend 'f' has no backend capability\./],
+    ['use-server s1 if TRUE', true, /frontend 'f' : unable to find server 's1' referenced in a 'use-server' rule\./],
+    ['http-check expect status 200', false, /frontend 'f' uses http-check rules without 'option httpchk', so the rules are ignored\./],
+    ['tcp-check connect', false, /frontend 'f' uses tcp-check rules without 'option tcp-check', so the rules are ignored\./],
+  ];
+  const textOf = (line: string) => `defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nfrontend f\n    bind 127.0.0.1:9111\n    ${line}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:9109\n`;
+  for (const [line, refused, said] of cases) {
+    const r = parseConfig([{ name: 'x.cfg', text: textOf(line) }]);
+    assert.equal(r.ok, !refused, line);
+    assert.ok(r.diagnostics.some((d) => said.test(d.message)), `${line}: ${r.diagnostics.map((d) => d.message).join(' | ')}`);
+  }
+  if (!requireHaproxy(t)) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-frontend-checks-'));
+  try {
+    for (const [line, refused, said] of cases) {
+      fs.writeFileSync(path.join(dir, 'x.cfg'), textOf(line));
+      const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
+      assert.equal(out.status === 0, !refused, out.output);
+      assert.match(out.output, said);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
