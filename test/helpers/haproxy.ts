@@ -4,7 +4,9 @@
  * binary is a failure, so a green CI always means HAProxy was consulted.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import fs, { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
 
 export const haproxyPath = (() => {
@@ -19,6 +21,17 @@ export function requireHaproxy(t: TestContext): boolean {
   console.warn('\n*** haproxy not found: skipping the comparison with real HAProxy (apt-get install haproxy) ***\n');
   t.skip('haproxy not installed');
   return false;
+}
+
+/** `haproxy -c` of a configuration text, written to a file of its own in a temporary directory (removed after). */
+export function haproxyCheckText(text: string): { status: number; output: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-haproxy-c-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), text);
+    return haproxyCheck(path.join(dir, 'x.cfg'), dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `haproxy -c -f FILE` from `cwd`; returns its exit status and output. */

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { requireHaproxy, haproxyCheck, haproxyCheckText } from '../../helpers/haproxy.ts';
 
 // accept-invalid-http-request/-response are refused by Loadstar (not supported), so not here.
 const OPTIONS = ['forwardfor', 'http-buffer-request', 'http-ignore-probes', 'idle-close-on-response', 'prefer-last-server', 'http-pretend-keepalive', 'http-no-delay', 'http-use-proxy-header',
@@ -110,15 +110,9 @@ test("a TCP proxy's cookie, monitor-uri and layer-7 hash are warned about and ig
   assert.deepEqual(ignoredWords(r.diagnostics.map((d) => d.message)), expected);
   assert.ok(r.diagnostics.every((d) => d.severity === 'warning'));
   if (!requireHaproxy(t)) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-http-only-ignored-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'x.cfg'), IGNORED_TEXT);
-    const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
-    assert.equal(out.status, 0, out.output);
-    assert.deepEqual(ignoredWords(out.output.split('\n').map((l) => l.replace(/^.*: config : /, ''))), expected, out.output);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const out = haproxyCheckText(IGNORED_TEXT);
+  assert.equal(out.status, 0, out.output);
+  assert.deepEqual(ignoredWords(out.output.split('\n').map((l) => l.replace(/^.*: config : /, ''))), expected, out.output);
 });
 
 test("a server's redir prefix in a TCP proxy is refused, as haproxy -c refuses it", (t) => {
@@ -127,13 +121,7 @@ test("a server's redir prefix in a TCP proxy is refused, as haproxy -c refuses i
   assert.ok(!r.ok);
   assert.deepEqual(r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => [d.message, d.line]), [["backend 'b' : server cannot have cookie or redirect prefix in non-HTTP mode.", 7]]);
   if (!requireHaproxy(t)) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-tcp-redir-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'x.cfg'), text);
-    const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
-    assert.notEqual(out.status, 0);
-    assert.match(out.output, /backend 'b' : server cannot have cookie or redirect prefix in non-HTTP mode\./);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const out = haproxyCheckText(text);
+  assert.notEqual(out.status, 0);
+  assert.match(out.output, /backend 'b' : server cannot have cookie or redirect prefix in non-HTTP mode\./);
 });

@@ -7,11 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
-import { requireHaproxy, haproxyCheck } from '../../helpers/haproxy.ts';
+import { requireHaproxy, haproxyCheckText } from '../../helpers/haproxy.ts';
 
 const HTTP_UNUSED = "backend 'b' uses http-check rules without 'option httpchk', so the rules are ignored";
 const TCP_UNUSED = "backend 'b' uses tcp-check rules without 'option tcp-check', so the rules are ignored";
@@ -55,16 +52,10 @@ for (const c of CASES) {
     if (!c.refused) assert.deepEqual(relevant(r.diagnostics.map((d) => d.message)), [...c.expected].sort());
     else assert.deepEqual(relevant(r.diagnostics.filter((d) => d.severity !== 'warning').map((d) => d.message)), [...c.expected].sort());
     if (!requireHaproxy(t)) return;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-unused-checks-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'x.cfg'), text(c));
-      const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
-      assert.equal(out.status === 0, !c.refused, out.output);
-      const said = out.output.split('\n').map((l) => l.replace(/^.*: config : (parsing \[[^\]]*\] : )?/, ''));
-      assert.deepEqual(relevant(said), [...c.expected].sort(), out.output);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const out = haproxyCheckText(text(c));
+    assert.equal(out.status === 0, !c.refused, out.output);
+    const said = out.output.split('\n').map((l) => l.replace(/^.*: config : (parsing \[[^\]]*\] : )?/, ''));
+    assert.deepEqual(relevant(said), [...c.expected].sort(), out.output);
   });
 }
 
@@ -98,15 +89,9 @@ test("a frontend's default-server is refused, its use-server looks for a server 
     assert.ok(r.diagnostics.some((d) => said.test(d.message)), `${line}: ${r.diagnostics.map((d) => d.message).join(' | ')}`);
   }
   if (!requireHaproxy(t)) return;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-frontend-checks-'));
-  try {
-    for (const [line, refused, said] of cases) {
-      fs.writeFileSync(path.join(dir, 'x.cfg'), textOf(line));
-      const out = haproxyCheck(path.join(dir, 'x.cfg'), dir);
-      assert.equal(out.status === 0, !refused, out.output);
-      assert.match(out.output, said);
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+  for (const [line, refused, said] of cases) {
+    const out = haproxyCheckText(textOf(line));
+    assert.equal(out.status === 0, !refused, out.output);
+    assert.match(out.output, said);
   }
 });
