@@ -74,13 +74,19 @@ test('with option redispatch (any interval, even 0) a failed server is left at o
 
 test('a hashing algorithm retries its server with the pause and redispatches on the interval, without the pause when others are active', () => {
   for (const algorithm of ['source', 'uri', 'url_param x', 'hdr(host)', 'rdp-cookie', 'hash req.cook(sid)']) {
-    const p = plan(`    retries 3\n    balance ${algorithm}\n    option redispatch\n`);
+    // HTTP mode: a TCP backend's uri, url_param and hdr are round robin (HAProxy's proxy_cfg_ensure_no_http), below.
+    const p = plan(`    mode http\n    retries 3\n    balance ${algorithm}\n    option redispatch\n`);
     const steps = [0, 1, 2].map((done) => p.afterFailure(done, running));
     assert.deepEqual(steps, [
       { giveUp: false, redispatch: false, delayMs: 300 },
       { giveUp: false, redispatch: false, delayMs: 300 },
       { giveUp: false, redispatch: true, delayMs: 0 },
     ], algorithm);
+  }
+  // In TCP mode the layer-7 hashes are round robin: a failed server is left at once, as roundrobin's is.
+  for (const algorithm of ['uri', 'url_param x', 'hdr(host)']) {
+    const p = plan(`    retries 3\n    balance ${algorithm}\n    option redispatch\n`);
+    assert.deepEqual(p.afterFailure(0, running), { giveUp: false, redispatch: true, delayMs: 0 }, `tcp ${algorithm}`);
   }
 });
 
