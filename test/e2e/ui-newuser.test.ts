@@ -51,6 +51,8 @@ test('a new user on a phone: the step row follows, the keyboard keeps its place,
     await page.goto(`${serve.url}#/setup`);
     await page.waitForSelector('.wizard[data-step="what"]');
     const next = async (step: string): Promise<void> => {
+      // The balancing step's predicted split grows when it arrives, moving Next down the phone's page: wait for it.
+      await page.waitForFunction(() => !document.querySelector('.split')?.textContent?.includes('Computing'), undefined, { timeout: 10_000 });
       await page.click('[data-action="next"]');
       await page.waitForSelector(`.wizard[data-step="${step}"]`, { timeout: 10_000 });
       await page.waitForTimeout(100);
