@@ -672,7 +672,13 @@ function reportUnknownProxyKeyword(ctx: ProxyDirectiveContext, values: string[])
   if (first === 'option') {
     if (!second) return ctx.error(`'option' expects an option name.`, undefined, 'LS_ERR_CFG_BAD_ARGUMENT');
     const name = `option ${second ?? ''}`;
-    if (haproxyProxyKeywords.has(name)) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
+    const letters = haproxyProxyKeywords.get(name);
+    // A side this proxy lacks: HAProxy ignores the option with a warning before anything else, so a
+    // frontend's `option spop-check` is not refused for being unsupported (cfgparse-listen.c).
+    if (letters !== undefined && label !== 'defaults' && !letters.includes(SECTION_LETTER[label])) {
+      return ctx.warn(`'${second}' ignored because ${label} '${ctx.proxy.name}' has no ${letters.includes('f') ? 'frontend' : 'backend'} capability.`, undefined, 'LS_WARN_CFG_IGNORED');
+    }
+    if (letters !== undefined) return ctx.error(`'${name}' is not supported by Loadstar yet.`, 0, 'LS_ERR_CFG_UNSUPPORTED');
     const hint = suggest(second ?? '', keywordLists().options);
     return ctx.error(`unknown option '${second ?? ''}'${hint ? `; did you mean '${hint}' maybe ?` : '.'}`, 0, 'LS_ERR_CFG_UNKNOWN_KEYWORD');
   }
