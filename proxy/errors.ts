@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   LS_ERR_CTL_FORBIDDEN: 'the caller is not allowed to do this (no session, bad CSRF token, foreign Origin)',
   LS_ERR_CTL_INTERNAL: 'an unexpected failure inside Loadstar; logged with its stack',
   LS_ERR_CTL_LIMIT: 'the admin server is at a limit (too many event streams open, from this client or in all); retry after the time in Retry-After',
+  LS_ERR_CTL_ROLLED_BACK: 'the configuration was applied, but a backend lost its last usable server within the grace window, so the previous one was restored',
   LS_ERR_CTL_CONFLICT: 'the configuration file changed since the change was started (edited by hand or by another window); reload it and apply again',
   // `loadstar serve`'s admin server (proxy/admin) and the data dir's history store (proxy/store).
   LS_ERR_ADMIN_NO_PASSWORD: 'the admin server would listen on a non-loopback address but no admin password is set',

@@ -621,8 +621,8 @@ export interface CertCaExport {
 
 /** Who or what made a configuration version: `initial` is version 1, the file as Loadstar first found it. */
 export type VersionSource = 'initial' | ChangeSource;
-/** Who or what makes a change. */
-export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
+/** Who or what makes a change; `api`: a whole text given to applyConfig (scripts, the desktop host). */
+export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external' | 'api';
 
 /** One version of haproxy.cfg in `<data-dir>/versions/` (the newest 50 are kept). */
 export interface ConfigVersion {
@@ -925,7 +925,7 @@ export interface ConfigChange {
 /** What became of a change. applyChange resolves when the grace window is over. */
 export type ApplyOutcome =
   | { outcome: 'applied'; version: ConfigVersion; diagnostics: ControlDiagnostic[] }
-  | { outcome: 'refused'; reason: string; diagnostics: ControlDiagnostic[]; version?: ConfigVersion; rollback?: ConfigVersion }
+  | { outcome: 'refused'; reason: string; diagnostics: ControlDiagnostic[]; version?: ConfigVersion; rollback?: ConfigVersion; /** The engine's error code when the engine refused it (LS_ERR_ENG_BIND …). */ code?: string }
   | { outcome: 'rolled-back'; reason: string; version: ConfigVersion; rollback: ConfigVersion; diagnostics: ControlDiagnostic[] };
 
 // ---------------------------------------------------------------- wizard helpers
@@ -1076,9 +1076,11 @@ export interface ControlMethods {
   /**
    * Validates, then reloads (unchanged listeners keep their sockets). An invalid
    * text or an engine refusal changes nothing: the running configuration keeps serving.
-   * It changes the running engine only: where Loadstar owns a data directory
-   * (serve, the desktop app) the UI uses applyChange, which also writes
-   * haproxy.cfg, keeps a version and watches the grace window.
+   * Where Loadstar owns a data directory (serve, the desktop app) the text goes
+   * through the same safe apply as applyChange: haproxy.cfg is written, a version
+   * (source `api`) kept and the grace window watched (LS_ERR_CTL_ROLLED_BACK if it
+   * rolls back); a file edited by hand since Loadstar last wrote it is LS_ERR_CTL_CONFLICT.
+   * `name` is not used there: diagnostics name the data dir's haproxy.cfg.
    */
   applyConfig(text: string, name?: string): Promise<Result<ApplyReport>>;
 

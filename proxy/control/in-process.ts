@@ -13,7 +13,7 @@ import { parseConfig, formatDiagnostic } from '../config/index.ts';
 import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
-import { CertError } from '../errors.ts';
+import { CertError, type ErrorCode } from '../errors.ts';
 import { CertStore } from '../certs/store.ts';
 import { certFacts } from '../certs/inspect.ts';
 import { setServerAdminState, setServerWeight, findServer } from '../runtime/admin.ts';
@@ -163,7 +163,33 @@ export class InProcessControl implements ControlContract {
       name: arg.optionalLabel('applyConfig', 'name', name, 'haproxy.cfg'),
       text: arg.text('applyConfig', 'text', text, MAX_CONFIG_TEXT),
     }));
-    return checked.then((source) => (source.ok ? this.reload(() => parseConfig([source.value]), source.value.name) : source));
+    return checked.then((source) => {
+      if (!source.ok) return source;
+      return this.configStore ? this.applyThroughStore(this.configStore, source.value.text) : this.reload(() => parseConfig([source.value]), source.value.name);
+    });
+  }
+
+  /**
+   * applyConfig where Loadstar owns haproxy.cfg (serve, the desktop app): the text replaces the
+   * file's through the store's safe apply (written, versioned as `api`, watched for the grace
+   * window), so getConfig, the versions and a restart agree with what runs.
+   */
+  private applyThroughStore(store: ConfigStore, text: string): Promise<Result<ApplyReport>> {
+    return this.exclusive('applyConfig', async () => {
+      const state = this.engine.lifecycle().state;
+      if (state !== 'running' && state !== 'failed') throw new ControlFailure('LS_ERR_CTL_STATE', `applyConfig: the engine is ${state}; a configuration is applied to a running engine, or to a failed one to start it (start it first).`);
+      // Based on what Loadstar last wrote or adopted: a file edited by hand since is a conflict, never overwritten silently.
+      const applied = await store.apply({ text, baseHash: store.current().hash, source: 'api' });
+      if (!applied.ok) return applied;
+      const outcome = applied.value;
+      const diagnostics = outcome.diagnostics;
+      if (outcome.outcome === 'applied') return ok({ diagnostics, lifecycle: this.engine.lifecycle() });
+      if (outcome.outcome === 'rolled-back') throw new ControlFailure('LS_ERR_CTL_ROLLED_BACK', `configuration version ${outcome.version.id} was rolled back: ${outcome.reason}`, diagnostics);
+      const refusal = { code: outcome.code ?? 'LS_ERR_CFG_INVALID', message: `${outcome.reason}; the running configuration is kept` } as const;
+      // A text refused before the engine saw it is the engine's latest news too, as for a reload's (status says why).
+      if (!outcome.version) this.engine.reloadRefused(refusal);
+      throw new ControlFailure(refusal.code, refusal.message, diagnostics);
+    });
   }
 
   /**

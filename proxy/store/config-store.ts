@@ -149,7 +149,7 @@ export type ApplyOutcome =
   /** Running and kept after the grace window. */
   | { outcome: 'applied'; version: VersionRecord; diagnostics: StoreDiagnostic[] }
   /** Nothing changed: the text has errors (diagnostics) or the engine refused it (reason, and then both versions). */
-  | { outcome: 'refused'; reason: string; diagnostics: StoreDiagnostic[]; version?: VersionRecord; rollback?: VersionRecord }
+  | { outcome: 'refused'; reason: string; diagnostics: StoreDiagnostic[]; version?: VersionRecord; rollback?: VersionRecord; /** The engine's error code when the engine refused it. */ code?: ErrorCode }
   /** It ran, broke something during the grace window, and the previous text runs again. */
   | { outcome: 'rolled-back'; reason: string; version: VersionRecord; rollback: VersionRecord; diagnostics: StoreDiagnostic[] };
 
@@ -378,7 +378,7 @@ export class ConfigStore {
         const version = this.versions.add({ text: request.text, source: request.source, summary, outcome: 'refused', reason, restores });
         const rollback = this.versions.add({ text: previousText, source: 'automatic-rollback', summary: `restored the previous configuration (version ${version.id} was refused)`, outcome: 'applied', reason, restores: running?.id });
         if (!(e instanceof LoadstarError)) throw e;
-        return ok({ outcome: 'refused', reason, diagnostics, version, rollback });
+        return ok({ outcome: 'refused', reason, diagnostics, version, rollback, code: e.code });
       }
     }
     this.runningText = request.text;
@@ -391,6 +391,9 @@ export class ConfigStore {
 
   /** Polls server states for `graceMs`; returns why the change broke something, or undefined. */
   private async watch(target: ApplyTarget, before: Map<string, BackendHealth>, graceMs: number): Promise<string | undefined> {
+    // No backend had a usable server before the change (a first start, an engine that had failed):
+    // none can lose its last one, so there is nothing to watch for.
+    if (![...before.values()].some((h) => h.usable > 0)) return undefined;
     const until = Date.now() + graceMs;
     this.watchingUntil = until;
     try {

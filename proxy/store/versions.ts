@@ -16,9 +16,9 @@ import { unifiedDiff } from './line-diff.ts';
  * itself, or the file given with --config): version 1, never a change, so not a source a change may claim.
  */
 export type VersionSource = 'initial' | ChangeSource;
-export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external';
+export type ChangeSource = 'wizard' | 'editor' | 'import' | 'rollback' | 'automatic-rollback' | 'cli' | 'external' | 'api';
 /** The sources a change (apply) may name. */
-export const VERSION_SOURCES: readonly ChangeSource[] = ['wizard', 'editor', 'import', 'rollback', 'automatic-rollback', 'cli', 'external'];
+export const VERSION_SOURCES: readonly ChangeSource[] = ['wizard', 'editor', 'import', 'rollback', 'automatic-rollback', 'cli', 'external', 'api'];
 
 /**
  * What became of the version: `applied` (it ran, and is or was the live

@@ -236,3 +236,38 @@ test("removing the last demo item with the forms takes the first run's DEMO note
     assert.match(built.value.diff, /^-# DEMO: this first-run configuration/m);
   });
 });
+
+test('applyConfig on an appliance goes through the safe apply: haproxy.cfg, getConfig and the versions say what runs; a refusal keeps the file and says why', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'haproxy.cfg');
+  await withAppliance(openAppliance(dir, { demoBasePort: await freePort(), graceMs: 200, log: () => {} }), async (a) => {
+    const port = await freePort();
+    const applied = await a.control.applyConfig(siteConfig(port));
+    assert.ok(applied.ok, JSON.stringify(applied));
+    assert.equal((await request(port, '/')).body, 'fixed');
+    // It used to reload the engine only: the file, getConfig and a restart still had the demo.
+    assert.equal(fs.readFileSync(file, 'utf8'), siteConfig(port));
+    const current = await a.control.getConfig();
+    assert.ok(current.ok);
+    assert.equal(current.value.text, siteConfig(port));
+    const versions = await a.control.listVersions();
+    assert.ok(versions.ok);
+    assert.equal(versions.value[0]!.source, 'api');
+    assert.equal(versions.value[0]!.outcome, 'applied');
+
+    const busy = await occupy();
+    try {
+      const refused = await a.control.applyConfig(siteConfig(busy.port));
+      assert.equal(refused.ok, false);
+      assert.equal(!refused.ok && refused.error.code, 'LS_ERR_ENG_BIND');
+      assert.match(!refused.ok ? refused.error.message : '', new RegExp(`:${busy.port}: address already in use.*running configuration is kept`));
+    } finally {
+      await busy.release();
+    }
+    const invalid = await a.control.applyConfig('frontend web\n    bind 127.0.0.1:notaport\n');
+    assert.equal(!invalid.ok && invalid.error.code, 'LS_ERR_CFG_INVALID');
+    assert.ok(!invalid.ok && invalid.error.diagnostics?.some((d) => d.line === 2), JSON.stringify(invalid));
+    assert.equal(fs.readFileSync(file, 'utf8'), siteConfig(port), 'the file keeps what runs');
+    assert.equal((await request(port, '/')).body, 'fixed');
+  });
+});
