@@ -348,7 +348,7 @@ export class ConfigStore {
     if (request.baseHash !== diskHash) {
       const byHand = diskHash !== this.knownHash;
       return fail('LS_ERR_CTL_CONFLICT', byHand
-        ? `${this.path} was edited outside Loadstar after this change was started; load the file again (or compare it), then apply with its hash.`
+        ? `${this.path} was edited by hand after this change was started, and Loadstar does not overwrite that silently: load the file (Configuration: "Load the file from disk") or choose to replace it, then apply again (over the API: with its diskHash as baseHash).`
         : `${this.path} changed (another window or command applied a change) after this change was started; load the configuration again and redo the change.`);
     }
     const parsed = this.parse(request.text);

@@ -40,8 +40,11 @@ class ConfigFile {
   /**
    * Safe apply of `text` based on the text loaded last. Resolves with the
    * outcome (also kept in `outcome`), or null with `applyError` set.
+   * `baseHash`: the file's `diskHash` when the user chose to replace a file edited
+   * by hand (loaded it into the editor, or said so); otherwise what runs, so a hand
+   * edit the user has not seen is a conflict, never overwritten.
    */
-  async apply(text: string, source: ChangeSource, summary?: string): Promise<ApplyOutcome | null> {
+  async apply(text: string, source: ChangeSource, summary?: string, baseHash?: string): Promise<ApplyOutcome | null> {
     const base = this.state ?? (await this.load());
     if (!base) {
       this.applyError = this.error;
@@ -53,7 +56,7 @@ class ConfigFile {
     this.applyError = null;
     // The store reports the real end of the grace window once the change is in.
     const watch = setTimeout(() => void this.peekWindow(), 700);
-    const r = await control().applyChange({ text, baseHash: base.hash, source, ...(summary ? { summary } : {}) });
+    const r = await control().applyChange({ text, baseHash: baseHash ?? base.hash, source, ...(summary ? { summary } : {}) });
     clearTimeout(watch);
     this.applying = null;
     await this.load();
@@ -65,13 +68,14 @@ class ConfigFile {
     return r.value;
   }
 
-  async rollback(id: number): Promise<ApplyOutcome | null> {
+  /** `overDisk`: the user was told the file was edited by hand and that the rollback replaces that edit. */
+  async rollback(id: number, overDisk = false): Promise<ApplyOutcome | null> {
     const started = Date.now();
     this.applying = { source: 'rollback', started, until: started + 10_000 };
     this.outcome = null;
     this.applyError = null;
     const watch = setTimeout(() => void this.peekWindow(), 700);
-    const r = await control().rollback(id, this.state?.hash);
+    const r = await control().rollback(id, overDisk ? this.state?.diskHash : this.state?.hash);
     clearTimeout(watch);
     this.applying = null;
     await this.load();
