@@ -10,6 +10,8 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
+import path from 'node:path';
+import { LoadstarError } from '../errors.ts';
 import type { StatsHost } from './host.ts';
 import type { GlobalSettings, StatsSocket } from '../config/model.ts';
 import { runCommand } from './commands.ts';
@@ -81,14 +83,26 @@ export class RuntimeApi {
     const entry: OpenSocket = { key, spec, server: net.createServer((s) => this.serve(s, entry)) };
     const a = spec.address;
     if (a.family === 'unix') {
-      // A stale socket file from a previous run would make listen() fail (HAProxy replaces it too).
-      if (fs.existsSync(a.host) && fs.statSync(a.host).isSocket()) fs.unlinkSync(a.host);
-      await listenOn(entry.server, { path: a.host });
+      // As HAProxy (uxst_bind_listener): bound under a temporary name, then renamed over the path, so
+      // whatever is there (a stale socket of an earlier run, a leftover file) is replaced at once.
+      const temporary = `${a.host}.${process.pid}.tmp`;
+      try {
+        fs.rmSync(temporary, { force: true });
+        await listenOn(entry.server, { path: temporary });
+        fs.renameSync(temporary, a.host);
+      } catch (e) {
+        entry.server.close();
+        fs.rmSync(temporary, { force: true });
+        throw socketBindError(spec, a.host, e as NodeJS.ErrnoException);
+      }
       entry.path = a.host;
       if (spec.mode !== undefined) fs.chmodSync(a.host, spec.mode);
       setOwner(a.host, spec);
     } else {
-      await listenOn(entry.server, { host: a.host === '' ? (a.family === 'ipv6' ? '::' : '0.0.0.0') : a.host, port: a.port });
+      const host = a.host === '' ? (a.family === 'ipv6' ? '::' : '0.0.0.0') : a.host;
+      await listenOn(entry.server, { host, port: a.port }).catch((e: NodeJS.ErrnoException) => {
+        throw socketBindError(spec, `${host.includes(':') ? `[${host}]` : host}:${a.port}`, e);
+      });
     }
     return entry;
   }
@@ -296,6 +310,17 @@ function setOwner(path: string, spec: StatsSocket): void {
 /** A socket is the same across a reload when its address is: level and mode are applied to it in place. */
 function keyOf(s: StatsSocket): string {
   return `${s.address.family}|${s.address.host}|${s.address.port}`;
+}
+
+/** A stats socket that cannot be listened on, in the words of HAProxy's alert (and no stack trace). */
+function socketBindError(spec: StatsSocket, where: string, cause: NodeJS.ErrnoException): LoadstarError {
+  const unix = spec.address.family === 'unix';
+  const reason = cause.code === 'EADDRINUSE' ? 'address already in use'
+    : unix && (cause.code === 'ENOENT' || cause.code === 'EACCES') && !fs.existsSync(path.dirname(where)) ? `no such directory: ${path.dirname(where)}`
+    : cause.code === 'EACCES' ? 'permission denied'
+    : cause.code === 'EADDRNOTAVAIL' ? 'address not available on this machine'
+    : cause.message;
+  return new LoadstarError('LS_ERR_ENG_BIND', `Binding [${spec.loc.file}:${spec.loc.line}] for 'stats socket': cannot bind ${unix ? 'UNIX socket ' : ''}${where}: ${reason}`, { cause });
 }
 
 function listenOn(server: net.Server, options: net.ListenOptions): Promise<void> {

@@ -48,6 +48,33 @@ test('the UNIX socket is created with the configured mode and removed when the e
   assert.equal(fs.existsSync(s.sock), false);
 });
 
+test('whatever is at the UNIX socket path is replaced, as HAProxy replaces it; a path that cannot be bound is a clear bind error, not a crash', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-cli-'));
+  const port = await freePort();
+  const config = (sock: string) => `global\n  stats socket ${sock} level admin\n${HTTP_DEFAULTS}frontend web\n  bind 127.0.0.1:${port}\n  default_backend app\nbackend app\n  server a 127.0.0.1:1\n`;
+  try {
+    // A leftover regular file there (listen() failed with EADDRINUSE and a stack trace).
+    const sock = path.join(dir, 'admin.sock');
+    fs.writeFileSync(sock, 'leftover');
+    const e = await startEngine(config(sock));
+    try {
+      assert.ok(fs.statSync(sock).isSocket());
+      assert.match(await cli(sock, 'show info'), /^Name: /m);
+      assert.deepEqual(fs.readdirSync(dir), ['admin.sock'], 'no temporary name is left');
+    } finally {
+      await e.stop();
+    }
+    const missing = path.join(dir, 'no-such-dir', 'admin.sock');
+    await assert.rejects(startEngine(config(missing)), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LS_ERR_ENG_BIND');
+      assert.match(err.message, /^Binding \[test\.cfg:2\] for 'stats socket': cannot bind UNIX socket .*no-such-dir\/admin\.sock: no such directory/);
+      return true;
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('set server state drain through the UNIX socket: no new requests reach the server; ready brings it back', async () => {
   const s = await setup();
   try {
