@@ -33,6 +33,7 @@ import { applyEdits, formModel } from '../config/edit.ts';
 import { predictSplit, describeHealthCheck } from '../config/wizard.ts';
 import { traceRequest } from '../http/trace.ts';
 import { probeServer, checkListen, type OwnListener } from './probe.ts';
+import { frontendsUsingCertFile } from './cert-users.ts';
 import type {
   ApplyOutcome, BuildResult, ConfigChange, ConfigEdit, ConfigPreview, ConfigState, ConfigVersion, ConfigVersionText, HealthCheckSpec,
   ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
@@ -421,6 +422,14 @@ export class InProcessControl implements ControlContract {
 
   certRemove(name: string): Promise<Result<{ name: string }>> {
     return this.answers.run('certRemove', () => certAnswer(() => {
+      // Refused while the running configuration loads the file: every later apply and reload would fail (the UI asks the same first).
+      const users = frontendsUsingCertFile(this.engine.currentConfig(), this.certs.pathOf(name));
+      if (users.length > 0) {
+        const one = users.length === 1;
+        throw new ControlFailure('LS_ERR_CTL_STATE', `${name} cannot be removed: the running configuration's ${one ? 'frontend' : 'frontends'} `
+          + `${users.map((u) => `${u.frontend} (${u.via})`).join(', ')} ${one ? 'uses' : 'use'} it, and without its file the configuration no longer loads. `
+          + `Change or remove ${one ? 'that site' : 'those sites'} first.`);
+      }
       this.certs.remove(name);
       return { name };
     }));
