@@ -233,7 +233,7 @@ async function runHeld(files: string[], portArg: string | undefined, io: Output,
   // Changes to the running engine go through the control contract (DESIGN.md §2), the reload too.
   const control = new InProcessControl(engine);
   for (const w of reducedFeatureWarnings(first.config)) io.err(`[WARNING] ${w}\n`);
-  for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}\n`);
+  for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${a.where}\n`);
   const grace = Number(first.config.global.tune['hard-stop-after'] ?? 10_000);
   return await new Promise<number>((resolve) => {
     let stopping = false;

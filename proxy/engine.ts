@@ -8,7 +8,9 @@
 import { FcgiBackend } from './http/fcgi-upstream.ts';
 import { backendFcgiApp } from './config/kw-fcgi.ts';
 import { processVariables } from './runtime/proc-vars.ts';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { Config, Proxy, Bind, ListenAddress, Server } from './config/model.ts';
 import { RuntimeBackend, carryUncheckedAdmin } from './runtime/backend.ts';
 import { backendFullconn } from './runtime/fullconn.ts';
@@ -312,11 +314,15 @@ export class Engine {
     return this.checks;
   }
 
-  /** Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests). */
-  addresses(): Array<{ frontend: string; address: string; port: number }> {
+  /**
+   * Every address actually listened on, e.g. to learn the port of `bind 127.0.0.1:0` (tests);
+   * `where` as a person reads it (`127.0.0.1:80`, `[::1]:80`, `unix@/run/site.sock`, whose port is 0).
+   */
+  addresses(): Array<{ frontend: string; address: string; port: number; where: string }> {
     return [...this.listeners.values()].filter((l) => !l.paused).map((l) => {
-      const a = l.server.address() as net.AddressInfo;
-      return { frontend: l.proxy.name, address: a.address, port: a.port };
+      const a = l.server.address();
+      if (typeof a === 'string' || a === null) return { frontend: l.proxy.name, address: a ?? '', port: 0, where: `unix@${a ?? ''}` };
+      return { frontend: l.proxy.name, address: a.address, port: a.port, where: `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` };
     });
   }
 
@@ -1181,8 +1187,23 @@ function listenBacklog(bind: Bind, proxy: Proxy, config: Config): number {
 
 function listen(server: net.Server, address: ListenAddress, port: number, bind: Bind, proxy: Proxy, config: Config): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException): void => reject(new BindError(address, port, bind, proxy, e));
+    const onError = (e: NodeJS.ErrnoException): void => {
+      // libuv reports a UNIX socket path in a missing directory as EACCES, which reads as a port's privilege.
+      const directory = address.family === 'unix' ? path.dirname(address.host) : '';
+      const cause = directory && !fs.existsSync(directory) ? Object.assign(new Error(`no such directory: ${directory}`), { cause: e }) : e;
+      reject(new BindError(address, port, bind, proxy, cause));
+    };
     server.once('error', onError);
+    // HAProxy binds a UNIX socket under a temporary name and renames it over the path: a stale socket
+    // of an earlier run, or any file there, is replaced. Removed first here, so that Node's close()
+    // still removes the path it listened on.
+    if (address.family === 'unix') {
+      try {
+        if (!fs.statSync(address.host).isDirectory()) fs.unlinkSync(address.host);
+      } catch {
+        // Nothing there (or not removable): listen() says what is wrong.
+      }
+    }
     const options: net.ListenOptions = address.family === 'unix'
       ? { path: address.host }
       : {

@@ -189,7 +189,7 @@ async function serveHeld({ dataDir, configFile: fileArg, graceMs, listen, passwo
     io.err(`[ALERT] the proxy is not running; the admin UI shows why: fix the configuration there and apply it (or fix the file and send SIGHUP)\n`);
   } else {
     for (const w of reducedFeatureWarnings(engine.currentConfig())) io.err(`[WARNING] ${w}\n`);
-    for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${formatHostPort(a.address, a.port)}\n`);
+    for (const a of engine.addresses()) io.err(`[NOTICE] ${a.frontend} listening on ${a.where}\n`);
   }
 
   let admin;
