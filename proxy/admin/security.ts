@@ -72,3 +72,27 @@ export function originAllowed(policy: OriginPolicy, origin: string): boolean {
   if (url.protocol !== (policy.tls ? 'https:' : 'http:') || url.pathname !== '/' || url.username || url.search) return false;
   return hostAllowed(policy, url.host);
 }
+
+/**
+ * `Sec-Fetch-Site` (Fetch Metadata) says a page of another site sent the request: `cross-site`, or
+ * `same-site` (another port or subdomain of this host, such as a site Loadstar proxies). Browsers
+ * send it on every request; without it (curl, scripts) nothing is known and this is false.
+ */
+export function fromAnotherSite(secFetchSite: string | undefined): boolean {
+  return secFetchSite === 'cross-site' || secFetchSite === 'same-site';
+}
+
+/**
+ * Why a login form post is refused before it counts as an attempt, or undefined. A hostile page's
+ * (sandboxed) frames that auto-submit wrong passwords would otherwise spend the address's five
+ * attempts a minute and lock the real user out. The login page posts with `Origin: null` (its
+ * Referrer-Policy is no-referrer), which only its own browser's `Sec-Fetch-Site: same-origin`
+ * (or `none`) tells apart from a sandboxed frame's; curl, which sends neither header, passes.
+ */
+export function loginPostRefusal(origin: string | undefined, secFetchSite: string | undefined): string | undefined {
+  if (fromAnotherSite(secFetchSite)) return `A login posted by another site's page (Sec-Fetch-Site: ${secFetchSite}) is refused: log in on this server's own /login page.`;
+  if (origin === 'null' && secFetchSite !== 'same-origin' && secFetchSite !== 'none') {
+    return 'A login posted with Origin: null from a page the browser does not name as this server\'s own is refused: log in on this server\'s own /login page.';
+  }
+  return undefined;
+}

@@ -17,7 +17,7 @@ import { SessionStore, LoginLimiter, SESSION_COOKIE, CSRF_HEADER, csrfMatches } 
 import type { Session, SessionOptions } from './sessions.ts';
 import { verifyPassword } from './password.ts';
 import type { PasswordRecord } from './password.ts';
-import { setSecurityHeaders, hostAllowed, originAllowed } from './security.ts';
+import { setSecurityHeaders, hostAllowed, originAllowed, fromAnotherSite, loginPostRefusal } from './security.ts';
 import type { OriginPolicy } from './security.ts';
 import { allowedHostNames, formatHostPort } from './listen.ts';
 import type { ListenAddress } from './listen.ts';
@@ -148,7 +148,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     if (url.pathname === '/login') {
       if (!password) return redirect(res, '/');
       if (req.method === 'GET' || req.method === 'HEAD') return loginAnswer(res, 200, notice(url.searchParams.get('failed')));
-      if (req.method === 'POST') return login(req, res, password);
+      if (req.method === 'POST') {
+        // Refused before it counts: another site's frames must not spend the address's attempts (security.ts).
+        const refusal = loginPostRefusal(origin, headerValue(req.headers['sec-fetch-site']));
+        if (refusal) return sendText(res, 403, refusal + '\n');
+        return login(req, res, password);
+      }
       return methodNotAllowed(res, 'GET, POST');
     }
 
@@ -156,6 +161,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const authenticated = !password || session?.authenticated === true;
 
     if (url.pathname === '/api/session' && req.method === 'GET') {
+      // Another site's page looping no-cors fetches would fill the session store and evict the UI's own session.
+      const site = headerValue(req.headers['sec-fetch-site']);
+      if (fromAnotherSite(site)) return sendError(res, 403, 'LS_ERR_CTL_FORBIDDEN', `requests from another site's page (Sec-Fetch-Site: ${site}) are not accepted: a session is opened only for this server's own pages.`);
       if (!authenticated) return sendError(res, 401, 'LS_ERR_CTL_FORBIDDEN', 'not logged in: open /login.', { 'WWW-Authenticate': 'Cookie realm="loadstar" form="/login"' });
       if (!session) {
         session = sessions.create(false);
