@@ -20,7 +20,7 @@ import { startQuietReclaim } from './runtime/quiet-reclaim.ts';
 import { holdProcessSignals } from './runtime/process-signals.ts';
 import type { HeldSignals } from './runtime/process-signals.ts';
 import type { Config } from './config/model.ts';
-import { localPeerName } from './config/kw-peers.ts';
+import { listensAtAll } from './config/listens.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
@@ -172,15 +172,6 @@ async function check(argv: string[], io: Output): Promise<number> {
   }
   if (!values.quiet) io.out('Configuration file is valid\n');
   return 0;
-}
-
-/** HAProxy's test at the end of `-c`: some enabled frontend or listen section binds, or a peers section has the local peer. */
-function listensAtAll(config: Config): boolean {
-  if (config.proxies.some((p) => (p.kind === 'frontend' || p.kind === 'listen') && !p.disabled && p.binds.length > 0)) return true;
-  // A stats socket is a listener of HAProxy's own CLI frontend.
-  if (config.global.statsSockets.length > 0) return true;
-  const local = localPeerName(config);
-  return config.peers.some((section) => !section.disabled && section.peers.some((peer) => peer.name === local));
 }
 
 const RUN_HELP = `Usage: loadstar run -f FILE [-f FILE ...]

@@ -14,6 +14,7 @@ import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { CertError, type ErrorCode } from '../errors.ts';
+import { noListenerWarning } from '../config/listens.ts';
 import { CertStore } from '../certs/store.ts';
 import { certFacts } from '../certs/inspect.ts';
 import { setServerAdminState, setServerWeight, findServer } from '../runtime/admin.ts';
@@ -155,7 +156,8 @@ export class InProcessControl implements ControlContract {
     return this.answers.run('validateConfig', () => {
       const source = { name: arg.optionalLabel('validateConfig', 'name', name, 'haproxy.cfg'), text: arg.text('validateConfig', 'text', text, MAX_CONFIG_TEXT) };
       const result = parseConfig([source]);
-      return ok({ valid: result.ok, diagnostics: result.diagnostics.map(toControl) });
+      const silent = result.ok ? noListenerWarning(result.config, source.name) : undefined;
+      return ok({ valid: result.ok, diagnostics: [...result.diagnostics, ...(silent ? [silent] : [])].map(toControl) });
     });
   }
 
@@ -442,7 +444,7 @@ export class InProcessControl implements ControlContract {
       const store = this.store('getConfig');
       const current = store.current();
       const parsed = parseConfig([{ name: store.path, text: current.text }]);
-      return ok({ ...current, model: formModel(parsed.config), diagnostics: checkedDiagnostics(parsed) });
+      return ok({ ...current, model: formModel(parsed.config), diagnostics: checkedDiagnostics(parsed, store.path) });
     });
   }
 
@@ -476,7 +478,7 @@ export class InProcessControl implements ControlContract {
         text = tidied;
         parsed = parseConfig([{ name, text }]);
       }
-      const diagnostics = checkedDiagnostics(parsed);
+      const diagnostics = checkedDiagnostics(parsed, name);
       return ok({
         text,
         diff: unifiedDiff(base, text, { from: 'running', to: 'proposed' }),

@@ -23,6 +23,7 @@ import type { Diagnostic, LoadResult } from '../config/index.ts';
 import type { Config } from '../config/model.ts';
 import type { Engine } from '../engine.ts';
 import { LoadstarError } from '../errors.ts';
+import { noListenerWarning } from '../config/listens.ts';
 import { unsupportedFeatures, unsupportedMessage } from '../runtime/unsupported.ts';
 import type { ErrorCode } from '../errors.ts';
 import { writeFileAtomic, ensurePrivateDir } from '../certs/atomic-write.ts';
@@ -261,7 +262,7 @@ export class ConfigStore {
   preview(text: string): StoreResult<{ diff: string; summary: string; diagnostics: StoreDiagnostic[]; valid: boolean }> {
     if (typeof text !== 'string') return fail('LS_ERR_CTL_BAD_VALUE', 'the configuration text must be a string');
     const parsed = this.parse(text);
-    const diagnostics = checkedDiagnostics(parsed);
+    const diagnostics = checkedDiagnostics(parsed, this.path);
     return ok({
       diff: unifiedDiff(this.runningText, text, { from: 'running', to: 'proposed' }),
       summary: this.summarize(this.runningText, text),
@@ -352,7 +353,7 @@ export class ConfigStore {
         : `${this.path} changed (another window or command applied a change) after this change was started; load the configuration again and redo the change.`);
     }
     const parsed = this.parse(request.text);
-    const diagnostics = checkedDiagnostics(parsed);
+    const diagnostics = checkedDiagnostics(parsed, this.path);
     if (diagnostics.some((d) => d.severity !== 'warning')) {
       const first = diagnostics.find((d) => d.severity !== 'warning');
       return ok({ outcome: 'refused', reason: `the configuration has errors${first ? `: ${first.text}` : ''}`, diagnostics });
@@ -455,9 +456,12 @@ export class ConfigStore {
  * (runtime/unsupported.ts): an import or an edit learns it before applying,
  * at its line, instead of from a refused reload.
  */
-export function checkedDiagnostics(parsed: LoadResult): StoreDiagnostic[] {
+/** `file`: the name the text was parsed under (where a whole-text warning points). */
+export function checkedDiagnostics(parsed: LoadResult, file: string): StoreDiagnostic[] {
   const out = parsed.diagnostics.map(toStoreDiagnostic);
   if (!parsed.ok) return out;
+  const silent = noListenerWarning(parsed.config, file);
+  if (silent) out.push(toStoreDiagnostic(silent));
   for (const use of unsupportedFeatures(parsed.config)) {
     out.push(toStoreDiagnostic({
       file: use.file, line: use.line, column: 1, severity: 'alert', code: 'LS_ERR_CFG_UNSUPPORTED',

@@ -36,6 +36,16 @@ test('the control contract validates, applies and reports status; an invalid tex
     assert.equal(bad.diagnostics[0]!.line, 2);
     assert.match(bad.diagnostics[0]!.text, /^\[ALERT\] parsing \[edit\.cfg:2\] : unknown keyword 'balanse'/);
 
+    // Valid but serving nothing (an empty text, backends alone): said, as `haproxy -c` says it will not start.
+    for (const silent of ['', 'backend app\n    server a 127.0.0.1:1\n']) {
+      const checked = value(await control.validateConfig(silent, 'edit.cfg'));
+      assert.equal(checked.valid, true);
+      const said = checked.diagnostics.filter((d) => /nothing would listen/.test(d.message));
+      assert.deepEqual(said.map((d) => [d.severity, d.line]), [['warning', 1]]);
+      assert.match(said[0]!.text, /^\[WARNING\] parsing \[edit\.cfg:1\] : nothing would listen: no frontend or listen section has a 'bind' line/);
+    }
+    assert.deepEqual(value(await control.validateConfig(text(port, app.port), 'edit.cfg')).diagnostics, []);
+
     const refused = await control.applyConfig('frontend web\n    bind 127.0.0.1:1 ssl\n');
     assert.equal(refused.ok, false);
     assert.equal((await request(port)).body, 'app', 'the running configuration still serves');

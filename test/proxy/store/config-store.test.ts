@@ -91,7 +91,7 @@ test('an apply based on an older text is refused with LS_ERR_CTL_CONFLICT, and a
     const blind = await store.apply({ text: config('    server s1 127.0.0.1:8012'), baseHash: cur.hash, source: 'editor' });
     assert.ok(!blind.ok);
     assert.equal(blind.error.code, 'LS_ERR_CTL_CONFLICT');
-    assert.match(blind.error.message, /edited outside Loadstar/);
+    assert.match(blind.error.message, /edited by hand.*does not overwrite that silently/);
     assert.equal(fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8'), byHand, 'the hand edit is untouched');
     // Adopting the edit is explicit: apply the disk text with the disk hash.
     const adopt = await store.apply({ text: byHand, baseHash: cur.diskHash, source: 'external' });
