@@ -1048,7 +1048,8 @@ export interface TraceResult {
   backend?: string;
   backendBy?: 'use_backend' | 'default_backend' | 'listen';
   /** Loadstar would answer itself (redirect, deny, return, stats page, no backend/server). */
-  answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop'; status: number; location?: string; by: string };
+  /** `bad-request`: the head is refused before any rule (too large, two Hosts that differ …), `by` says why. */
+  answer?: { kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop' | 'bad-request'; status: number; location?: string; by: string };
   persistence?: { cookie: string; value?: string; server?: string; used: boolean; reason: string };
   algorithm?: string;
   /** Hash algorithms: the key hashed, the function, the 32-bit value looked up (absent without a key). */

@@ -107,6 +107,31 @@ export function h2RequestRefusal(method: string, url: string, fields: readonly s
   return size > limits.headRoom ? 'stream' : '';
 }
 
+/**
+ * Why requestRefusal refuses a head, in words, with the status (the request tracer's answer);
+ * undefined when it takes it. Each limit is found by relaxing it alone: the head passes without
+ * it, so it was the reason. Not for the hot path (it checks the head again per limit).
+ */
+export function requestRefusalReason(head: RequestHead, limits: RequestLimits): { status: number; reason: string } | undefined {
+  const check = (relaxed: Partial<RequestLimits> = {}): number => requestRefusal({ ...head, headers: [...head.headers] }, { ...limits, ...relaxed });
+  const status = check();
+  if (status === 0) return undefined;
+  const h = head.headers;
+  const hosts = h.filter((_, i) => i % 2 === 1 && h[i - 1]!.toLowerCase() === 'host');
+  const reason = status === 413 ? 'an HTTP/1.0 GET, HEAD or DELETE request with a body'
+    : status === 422 ? "a transfer-coding before 'chunked'"
+    : head.versionMajor === 0 ? 'HTTP/0.9'
+    : h.length / 2 > limits.maxHeaders ? `more than ${limits.maxHeaders} header fields (tune.http.maxhdr)`
+    : h.some((name, i) => i % 2 === 0 && name.length > MAX_NAME_LENGTH) ? `a header name longer than ${MAX_NAME_LENGTH} characters`
+    : check({ headRoom: Number.MAX_SAFE_INTEGER }) === 0 ? `the request line and headers take more than the ${limits.headRoom} bytes the buffer leaves for them (tune.bufsize − tune.maxrewrite)`
+    : check({ acceptInvalid: true }) === 0 ? "a '#' in the target (option accept-invalid-http-request allows it)"
+    : new Set(hosts.map((v) => v.toLowerCase())).size > 1 ? 'two Host headers that differ'
+    : hosts.length > 0 && !authorityMatchesHost(head.method, head.url, hosts[0]!) ? "the target's authority is not the Host header"
+    : head.method === 'CONNECT' ? 'a CONNECT target that is not host:port'
+    : 'a WebSocket upgrade without Sec-WebSocket-Key';
+  return { status, reason };
+}
+
 /** Longest header field name HAProxy 2.6 takes (its HTX blocks keep a name's length in 8 bits). */
 const MAX_NAME_LENGTH = 255;
 

@@ -39,6 +39,7 @@ import { compileRequestRules } from './rules.ts';
 import { compileTxFormat, compileTxCondition } from './samples.ts';
 import { compileServerRules } from '../runtime/server-rules.ts';
 import { getHeader } from './headers.ts';
+import { frontendLimits, requestLimits, requestRefusalReason } from './request-checks.ts';
 import { CookiePersistence } from './persistence.ts';
 import { builtinResponse } from './error-pages.ts';
 import type { HttpTransaction } from './transaction.ts';
@@ -117,7 +118,7 @@ export interface ServerTrace {
 }
 
 export interface TraceAnswer {
-  kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop';
+  kind: 'redirect' | 'deny' | 'tarpit' | 'return' | 'auth' | 'service' | 'stats' | 'no-backend' | 'no-server' | 'reject' | 'silent-drop' | 'bad-request';
   status: number;
   /** redirect: the Location. */
   location?: string;
@@ -166,7 +167,8 @@ function headerPairs(input: TraceRequest['headers']): Array<[string, string]> | 
     } else if (Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string' && h[0] !== '') out.push([h[0], h[1]]);
     else return `header ${JSON.stringify(h)}: expected "Name: value" or [name, value]`;
   }
-  if (out.some(([n]) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(n))) return 'a header name has characters HTTP does not allow';
+  const bad = out.find(([n]) => !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(n));
+  if (bad) return `header ${JSON.stringify(bad[0])}: its name has characters HTTP does not allow`;
   return out;
 }
 
@@ -579,6 +581,16 @@ export function traceRequest(target: TraceTarget, request: TraceRequest): TraceO
     return { ok: true, value: result };
   };
 
+  if (mode === 'http') {
+    // What the engine refuses before any rule runs (request-checks.ts): a real request like this one gets 400.
+    const head = { method, url: request.url, versionMajor: 1, versionMinor: 1, headers: headers.flat(), keepAlive: true, upgrade: false };
+    const refused = requestRefusalReason(head, frontendLimits(requestLimits(config.global), frontend));
+    if (refused) {
+      result.answer = { kind: 'bad-request', status: refused.status, by: refused.reason };
+      result.steps.push(`Loadstar refuses the request before any rule runs (${refused.reason}): ${refused.status}`);
+      return finish();
+    }
+  }
   if (mode === 'tcp' && frontend.tcpRequestRules.length > 0) result.steps.push('tcp-request rules are not traced: the routing below assumes they accept the connection');
   if (mode === 'http' && runRules(frontend, frontend.httpRequestRules, tx, result) === 'answered') return finish();
   if (mode === 'http' && frontend.stats.enabled && tx.request.url.startsWith(frontend.stats.uri ?? DEFAULT_STATS_URI)) {

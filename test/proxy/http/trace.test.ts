@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { traceRequest, staticTarget } from '../../../proxy/http/trace.ts';
 import { sdbm } from '../../../proxy/balance/index.ts';
 import type { TraceRequest, TraceResult } from '../../../proxy/http/trace.ts';
@@ -515,4 +516,48 @@ backend app
   assert.ok(r.ok);
   assert.equal(r.value.server?.name, 'a2');
   assert.ok(!r.value.steps.some((s) => s.startsWith('a force-persist rule holds')), r.value.steps.join('\n'));
+});
+
+test('a request head the engine refuses before any rule is traced as refused with the reason, and a real one gets the same 400', async () => {
+  const origin = await startNamedServer('web/w1');
+  const port = await freePort();
+  const text = `${HTTP_DEFAULTS}\nfrontend site\n    bind 127.0.0.1:${port}\n    default_backend web\nbackend web\n    server w1 127.0.0.1:${origin.port}\n`;
+  const e = await startEngine(text);
+  /** The status line of a raw request (two Host headers cannot be sent through node:http). */
+  const raw = (head: string): Promise<string> => new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(head));
+    let got = '';
+    s.setEncoding('latin1');
+    s.on('data', (c: string) => { got += c; if (got.includes('\r\n')) { resolve(got.slice(0, got.indexOf('\r\n'))); s.destroy(); } });
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+  try {
+    const target = staticTarget(parseConfig([{ name: 't.cfg', text }]).config);
+    const cases: Array<{ trace: TraceRequest; wire: string; reason: RegExp }> = [
+      { trace: { frontend: 'site', url: `/${'a'.repeat(20_000)}`, headers: ['Host: x'] }, wire: `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, reason: /take more than the 15360 bytes/ },
+      { trace: { frontend: 'site', url: '/', headers: ['Host: x', 'Host: blog.lab'] }, wire: 'GET / HTTP/1.1\r\nHost: x\r\nHost: blog.lab\r\n\r\n', reason: /two Host headers that differ/ },
+      { trace: { frontend: 'site', url: 'http://blog.lab/foo', headers: ['Host: 127.0.0.1'] }, wire: 'GET http://blog.lab/foo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', reason: /authority is not the Host header/ },
+      { trace: { frontend: 'site', url: '/a#b', headers: ['Host: x'] }, wire: 'GET /a#b HTTP/1.1\r\nHost: x\r\n\r\n', reason: /'#' in the target/ },
+      { trace: { frontend: 'site', url: '/', headers: Array.from({ length: 101 }, (_, i) => `X-H${i}: v`) }, wire: `GET / HTTP/1.1\r\n${Array.from({ length: 101 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, reason: /more than 100 header fields/ },
+    ];
+    for (const c of cases) {
+      const out = traceRequest(target, c.trace);
+      assert.ok(out.ok, JSON.stringify(out));
+      assert.equal(out.value.answer?.kind, 'bad-request', c.wire.slice(0, 60));
+      assert.equal(out.value.answer?.status, 400);
+      assert.match(out.value.answer!.by, c.reason);
+      assert.equal(out.value.backend, undefined, 'no backend is chosen');
+      assert.match(await raw(c.wire), /^HTTP\/1\.1 400 /, c.wire.slice(0, 60));
+    }
+    // The same requests made valid are routed as before.
+    const fine = traceRequest(target, { frontend: 'site', url: `/${'a'.repeat(1000)}`, headers: ['Host: x', 'Host: X'] });
+    assert.ok(fine.ok && fine.value.backend === 'web' && fine.value.answer === undefined, JSON.stringify(fine.ok && fine.value.answer));
+    // A header name that HTTP does not allow is named.
+    const badName = traceRequest(target, { frontend: 'site', url: '/', headers: ['Host: x', 'Bad Name: v'] });
+    assert.ok(!badName.ok && /header "Bad Name": its name has characters HTTP does not allow/.test(badName.error.message));
+  } finally {
+    await e.stop();
+    await origin.close();
+  }
 });
