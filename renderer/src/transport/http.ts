@@ -34,6 +34,8 @@ interface Session {
   header: string;
   /** The server answered 401: not signed in. */
   signedOut?: boolean;
+  /** The admin asks for a password (`passwordRequired` in the answer): there is a login to end. */
+  passwordRequired?: boolean;
 }
 
 /** Reads the CSRF token out of `GET api/session`'s answer, whatever the field is called. */
@@ -43,6 +45,7 @@ function sessionFrom(body: unknown): Session {
   const flat: Record<string, unknown> = { ...(body as Record<string, unknown>) };
   const inner = flat.value;
   if (typeof inner === 'object' && inner !== null) Object.assign(flat, inner);
+  if (typeof flat.passwordRequired === 'boolean') session.passwordRequired = flat.passwordRequired;
   for (const [key, value] of Object.entries(flat)) {
     if (typeof value !== 'string') continue;
     if (/header/i.test(key) && /csrf/i.test(key + value)) session.header = value;
@@ -112,6 +115,41 @@ export class HttpTransport implements Transport {
     if (response.status === 401) this.setState('signed-out');
     if (isResult(body)) return body;
     return transportError(`The admin server answered ${method} with HTTP ${response.status} and something that is not a result.`);
+  }
+
+  /** True when the admin asks for a password and this browser is logged in (false when it cannot tell). */
+  async passwordRequired(): Promise<boolean> {
+    try {
+      const session = await this.currentSession();
+      return session.passwordRequired === true && !session.signedOut;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Ends this browser's login: `POST logout` with the session's CSRF token (a token refused because
+   * another tab logged in again meanwhile is fetched anew once). Not logged in (401) counts as done.
+   */
+  async logout(): Promise<UiResult<{ loggedOut: true }>> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        const session = await this.currentSession();
+        if (session.signedOut) return { ok: true, value: { loggedOut: true } };
+        const headers: Record<string, string> = {};
+        if (session.token) headers[session.header] = session.token;
+        response = await fetch(`${this.base}logout`, { method: 'POST', headers, credentials: 'same-origin', cache: 'no-store' });
+      } catch (err) {
+        this.session = undefined;
+        return transportError(`The admin server could not be reached to log out (${err instanceof Error ? err.message : String(err)}).`);
+      }
+      this.session = undefined;
+      if (response.ok || response.status === 401) return { ok: true, value: { loggedOut: true } };
+      if (response.status === 403 && attempt === 1) continue;
+      const text = (await response.text().catch(() => '')).trim();
+      return transportError(`The admin server refused to log out (HTTP ${response.status}${text ? `: ${text}` : ''}).`);
+    }
   }
 
   private currentSession(): Promise<Session> {

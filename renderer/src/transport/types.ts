@@ -46,6 +46,10 @@ export interface Transport {
   subscribe<K extends ControlTopic>(topics: readonly K[], listener: EventListener<K>): () => void;
   /** Reports the event stream's state now and on every change; returns the function that stops reporting. */
   onStreamState(listener: (state: StreamState) => void): () => void;
+  /** HTTP only (the desktop app has no login): whether this browser is logged in with the admin password. */
+  passwordRequired?(): Promise<boolean>;
+  /** HTTP only: ends this browser's login (`POST logout`). */
+  logout?(): Promise<UiResult<{ loggedOut: true }>>;
 }
 
 export function transportError(message: string): { ok: false; error: UiError } {
