@@ -1,7 +1,8 @@
 /**
- * The login page: plain HTML and a stylesheet served from the admin itself
- * (no script, no inline style: the CSP forbids both), light and dark from the
- * system preference, usable on a phone.
+ * The login page: plain HTML, a stylesheet and one small script served from
+ * the admin itself (no inline script or style: the CSP forbids both), light
+ * and dark from the system preference, usable on a phone. The form works
+ * without the script; the script only keeps the screen asked for.
  */
 export const LOGIN_CSS = `:root { color-scheme: light dark; --bg: #f5f6f8; --fg: #1c1f24; --card: #fff; --border: #c9ced6; --accent: #1f5fbf; --error: #a4161a; }
 @media (prefers-color-scheme: dark) { :root { --bg: #16181c; --fg: #e6e8eb; --card: #22252b; --border: #454b55; --accent: #7fb0ff; --error: #ff8a8a; } }
@@ -16,6 +17,22 @@ button { margin-top: 1rem; width: 100%; padding: .6rem; font: inherit; font-weig
 @media (prefers-color-scheme: dark) { button { color: #0b1220; } }
 .message { margin: 0 0 1rem; padding: .5rem .75rem; border-left: 4px solid var(--error); color: var(--error); }
 .hint { margin: 1rem 0 0; font-size: .875rem; opacity: .8; }
+`;
+
+/**
+ * Keeps the screen asked for through the login. A page opened logged out (`/#/config`) is redirected
+ * to `/login`, and the browser keeps the `#/config` on that redirect; the form then posts to
+ * `/login#/config`, and the browser keeps that fragment on the redirect that answers the post: to
+ * `/#/config` after a login, to `/login?failed=password#/config` after a wrong password. Only a
+ * fragment naming a screen (`#/…` in a URL's fragment characters, at most 2,000) is kept; the path the form
+ * posts to is its own, so the page reached stays on this admin server.
+ */
+export const LOGIN_JS = `'use strict';
+(function () {
+  var form = document.querySelector('form[action="/login"]');
+  var hash = location.hash;
+  if (form && hash.length <= 2000 && /^#\\/[\\w\\-.~%!$&'()*+,;=:@\\/?]*$/.test(hash)) form.setAttribute('action', '/login' + hash);
+})();
 `;
 
 export type LoginNotice = 'wrong-password' | 'rate-limited' | 'expired' | undefined;
@@ -37,6 +54,7 @@ export function loginPage(notice: LoginNotice, retryAfterSeconds = 0): string {
 <meta name="color-scheme" content="light dark">
 <title>Log in: Loadstar</title>
 <link rel="stylesheet" href="/login.css">
+<script src="/login.js" defer></script>
 </head>
 <body>
 <main>

@@ -22,7 +22,7 @@ import type { OriginPolicy } from './security.ts';
 import { allowedHostNames, formatHostPort } from './listen.ts';
 import type { ListenAddress } from './listen.ts';
 import { staticFiles } from './static.ts';
-import { loginPage, LOGIN_CSS } from './login-page.ts';
+import { loginPage, LOGIN_CSS, LOGIN_JS } from './login-page.ts';
 import type { LoginNotice } from './login-page.ts';
 import { sendError, sendJson, sendText, readBody, parseCookies, clientAddress, BodyTooLarge, ClientGone } from './http-util.ts';
 import { AdminError } from '../errors.ts';
@@ -144,6 +144,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
     if (url.pathname === '/login.css' && (req.method === 'GET' || req.method === 'HEAD')) {
       return sendText(res, 200, LOGIN_CSS, 'text/css; charset=utf-8');
+    }
+    if (url.pathname === '/login.js' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendText(res, 200, LOGIN_JS, 'text/javascript; charset=utf-8');
     }
     if (url.pathname === '/login') {
       if (!password) return redirect(res, '/');
