@@ -202,18 +202,20 @@ export interface UiSession {
 
 /**
  * One browser session against a fresh `loadstar serve`: a temp data dir holding `config` (and the admin
- * `password`'s hash when given: pages then start at the login), serve on
+ * `password`'s hash when given: pages then start at the login; `prepare` may add to the data dir, a
+ * history say, before serve starts), serve on
  * `adminPort`, Chromium with one guarded page (nothing but 127.0.0.1 asked). After `body`: no console
  * error and no foreign request, then everything stopped and removed, the `origins` given included.
  */
 export async function withUiSession(
-  options: { name: string; config: string; adminPort: number; graceMs: number; viewport: { width: number; height: number }; origins: Origin[]; password?: string },
+  options: { name: string; config: string; adminPort: number; graceMs: number; viewport: { width: number; height: number }; origins: Origin[]; password?: string; prepare?: (dataDir: string) => void },
   body: (session: UiSession) => Promise<void>,
 ): Promise<void> {
   const dataDir = tempDir(`loadstar-${options.name}-`);
   const cfgFile = path.join(dataDir, 'haproxy.cfg');
   fs.writeFileSync(cfgFile, options.config, { mode: 0o600 });
   if (options.password !== undefined) await setAdminPassword(dataDir, options.password);
+  options.prepare?.(dataDir);
   const serve = await startServe(undefined, options.adminPort, dataDir, ['--grace-ms', String(options.graceMs)]);
   const { browser: chromium, home } = await browser();
   const problems = new BrowserProblems();

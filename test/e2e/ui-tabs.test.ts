@@ -157,7 +157,7 @@ test('with a password: logging out in one tab ends the shared stream, every tab 
     await send(frontendPort, '/before-logout');
     for (const [i, page] of tabs.entries()) await waitForLogged(page, '/before-logout', 10_000, `tab ${i + 1}`);
 
-    // Log out from the second tab (the UI has no button yet: the same POST a page makes).
+    // Log out from the second tab: the POST its Log out button makes (the button would also take this tab to the login page).
     const status = await tabs[1]!.evaluate(async () => {
       const session = await (await fetch('api/session')).json() as { value: { csrfToken: string } };
       return (await fetch('logout', { method: 'POST', headers: { 'X-Loadstar-CSRF': session.value.csrfToken } })).status;
