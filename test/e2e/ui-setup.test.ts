@@ -259,6 +259,8 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     const unchanged = fs.readFileSync(cfgFile, 'utf8');
     const refusal = await applyAndWait(page, 'refused');
     assert.match(refusal, /cannot bind 127\.0\.0\.1:\d+: address already in use/);
+    // A sentence that says what happened: the engine's reason capitalised, and the version the attempt left.
+    assert.match(refusal, /Not applied — what runs is unchanged\. The engine refused .* The attempt is kept as version \d+ \(refused\)\./s);
     assert.doesNotMatch(refusal, /No problem found/, 'a refusal does not also say all is well');
     assert.equal(fs.readFileSync(cfgFile, 'utf8'), unchanged);
     await shot.take('wizard-8-review-refused');
