@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { freePort } from '../helpers/net.ts';
-import { requireBrowserAndBuild, screenshotDir, startOrigin, withUiSession } from './harness.ts';
+import { requireBrowserAndBuild, screenshotDir, startOrigin, withUiSession, type UiSession } from './harness.ts';
 
 /** Applies from the editor and returns the outcome the page shows ('applied', 'refused', … or the error's text). */
 async function applyFromEditor(page: Page): Promise<string> {
@@ -32,13 +32,18 @@ async function openConfig(page: Page, url: string): Promise<void> {
   await page.waitForSelector('[data-banner="modified-on-disk"]', { timeout: 10_000 });
 }
 
-test('a file edited by hand: loading it, fixing it back, replacing it or rolling back applies from the UI', { timeout: 120_000 }, async (t) => {
-  if (!requireBrowserAndBuild(t)) return;
+/** A `loadstar serve` whose haproxy.cfg is one site and one origin, with a browser page (withUiSession). */
+async function withSite(name: string, body: (session: UiSession) => Promise<void>): Promise<void> {
   const origin = await startOrigin('web1');
   const [adminPort, sitePort] = await Promise.all([freePort(), freePort()]);
   const config = `defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\n`
     + `frontend site\n    bind 127.0.0.1:${sitePort}\n    default_backend web\n\nbackend web\n    server web1 127.0.0.1:${origin.port}\n`;
-  await withUiSession({ name: 'ui-hand-edit', config, adminPort, graceMs: 300, viewport: { width: 1280, height: 900 }, origins: [origin] }, async ({ serve, cfgFile, page }) => {
+  await withUiSession({ name, config, adminPort, graceMs: 300, viewport: { width: 1280, height: 900 }, origins: [origin] }, body);
+}
+
+test('a file edited by hand: loading it, fixing it back, replacing it or rolling back applies from the UI', { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  await withSite('ui-hand-edit', async ({ serve, cfgFile, page }) => {
     // Without a choice, Apply is refused as before, in words a user can act on.
     const running = fs.readFileSync(cfgFile, 'utf8');
     fs.appendFileSync(cfgFile, '# edited by hand\n');
@@ -63,6 +68,8 @@ test('a file edited by hand: loading it, fixing it back, replacing it or rolling
     const before = fs.readFileSync(cfgFile, 'utf8');
     fs.writeFileSync(cfgFile, before.replace('default_backend web', 'default_backend web\n    balanse first'));
     await openConfig(page, serve.url);
+    // The banner says the file cannot run as it is (a reload of it would be refused).
+    await page.waitForSelector('[data-disk-errors="1"]', { timeout: 10_000 });
     await page.click('[data-action="load-disk"]');
     await page.waitForSelector('[data-check-status="errors"]', { timeout: 10_000 });
     const broken = page.locator('.cm-line', { hasText: /balanse first/ }).first();
@@ -100,5 +107,32 @@ test('a file edited by hand: loading it, fixing it back, replacing it or rolling
     await rolled.first().waitFor({ timeout: 30_000 });
     assert.equal(await rolled.first().getAttribute('data-apply'), 'applied', (await rolled.first().textContent()) ?? '');
     assert.equal(fs.readFileSync(cfgFile, 'utf8'), running, 'version 1 again, without the hand edit');
+  });
+});
+
+test('two windows editing at once: the second is refused as a conflict, keeps its edit, compares it with what runs now and applies it', { timeout: 120_000 }, async (t) => {
+  if (!requireBrowserAndBuild(t)) return;
+  await withSite('ui-two-windows', async ({ serve, cfgFile, context, page }) => {
+    const other = await context.newPage();
+    const edit = async (p: Page, comment: string): Promise<void> => {
+      await p.goto(`${serve.url}#/config`);
+      await p.waitForSelector('[data-check-status="ok"]', { timeout: 10_000 });
+      await p.locator('.cm-line', { hasText: /^backend web$/ }).first().click();
+      await p.keyboard.press('End');
+      await p.keyboard.type(`\n    # ${comment}`);
+    };
+    await edit(page, 'from window A');
+    await edit(other, 'from window B');
+    assert.equal(await applyFromEditor(page), 'applied');
+    assert.match(await applyFromEditor(other), /changed \(another window or command applied a change\)/);
+    await other.click('[data-action="rebase"]');
+    await other.waitForSelector('.summary');
+    const diff = (await other.locator('pre.diff').textContent()) ?? '';
+    assert.match(diff, /-\s+# from window A/, "the comparison shows what of A's change B's text undoes");
+    assert.match(diff, /\+\s+# from window B/);
+    assert.equal(await applyFromEditor(other), 'applied');
+    const text = fs.readFileSync(cfgFile, 'utf8');
+    assert.ok(text.includes('# from window B') && !text.includes('# from window A'), text);
+    await other.close();
   });
 });
