@@ -235,6 +235,12 @@ test('Health of a backend of 300 servers: one timelines call, every server shown
     await page.screenshot({ path: path.join(shots, 'overview-300.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(shots, 'overview-300-phone.png') });
+    // 300 rows are folded to the first 20 (the next backend was 300 rows down a phone's page), and unfold on request.
+    assert.equal(await page.locator('#backend-app [data-server]').count(), 20);
+    assert.match(await page.locator('#backend-app .fold').innerText(), /Showing the first 20 of 300 servers/);
+    await page.click('[data-fold="app"]');
+    await page.waitForFunction(() => document.querySelectorAll('#backend-app [data-server]').length === 300);
+    assert.equal(await page.getAttribute('[data-fold="app"]', 'aria-expanded'), 'true');
 
   });
 });
