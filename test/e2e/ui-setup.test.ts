@@ -238,7 +238,8 @@ test('the wizard builds the seed sites, the editor refuses a broken edit, safe a
     assert.equal(await page.inputValue('#f-backends-0-servers-0-name'), 'api1', 'the servers typed are still there');
     assert.equal(await page.inputValue('#f-backends-2-servers-1-weight'), '2');
     await next(page, 'balance');
-    await page.waitForSelector('section[data-backend="web_backend"] .bars li');
+    // The rows stand waiting (aria-busy) until the engine's prediction fills them.
+    await page.waitForSelector('section[data-backend="web_backend"] .split[aria-busy="false"] .bars li');
     const split = await page.locator('section[data-backend="web_backend"] .bars').textContent();
     assert.match(split ?? '', /web1\s*33 %/);
     assert.match(split ?? '', /web2\s*67 %/);
