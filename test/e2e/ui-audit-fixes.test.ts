@@ -198,7 +198,7 @@ test('the weight note, the tracer with a 12,000-character URL, the timeline tool
     // 20,000 characters do not fit the buffer's room for a head: traced as the 400 a real request gets.
     await page.fill('input[placeholder^="e.g. /static"]', `/api/${'x'.repeat(20_000)}`);
     await page.click('[data-action="trace"]');
-    await page.waitForFunction(() => /bad-request 400/.test(document.querySelector('#verdict')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /Loadstar refuses the request: 400 \(the request line and headers take more than/.test(document.querySelector('#verdict')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.match(await page.locator('.steps').innerText(), /refuses the request before any rule runs \(the request line and headers take more than the 15360 bytes/);
 
     // The health timeline on a phone: every tooltip, hovered or focused, inside the 390 px viewport;
