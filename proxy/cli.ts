@@ -218,7 +218,14 @@ async function runHeld(files: string[], portArg: string | undefined, io: Output,
   }
   for (const w of reducedFeatureWarnings(first.config)) startupLogs += `[WARNING] ${w}\n`;
   const engine = new Engine(first.config, { configName: files.length > 0 ? files.join(', ') : '<built-in demo>', startupLogs });
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (e) {
+    // A failure without a Loadstar error (a socket of a kind no check foresaw): said in one line, not a stack trace.
+    if (e instanceof LoadstarError) throw e;
+    io.err(`[ALERT] the configuration could not be started: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
   // Memory back to the system when the engine goes quiet after a burst (one per engine process).
   const reclaim = startQuietReclaim();
   // Changes to the running engine go through the control contract (DESIGN.md §2), the reload too.

@@ -8,7 +8,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { ListenAddress, LogForward } from '../config/model.ts';
+import type { ListenAddress, LogForward, SourceLocation } from '../config/model.ts';
+import { BindError } from '../errors.ts';
 import type { Syslog, SyslogMetadata } from './syslog.ts';
 import { internalErrorAlert } from './faults.ts';
 
@@ -215,6 +216,13 @@ function isV6(a: ListenAddress): boolean {
 const BUFFER_SIZE = 16384;
 
 /** The log-forward sections of one configuration load, listening. */
+/** A listener of a log-forward section that cannot be opened, as a bind error saying where (not a raw socket error). */
+function bindFailed(forward: LogForward, bind: { loc: SourceLocation }, a: ListenAddress, port: number): (e: Error & { code?: string }) => never {
+  return (e) => {
+    throw new BindError(a, port, bind, { kind: 'log-forward', name: forward.name }, e);
+  };
+}
+
 export class LogForwarders {
   private readonly sockets: dgram.Socket[] = [];
   private readonly servers: net.Server[] = [];
@@ -233,8 +241,8 @@ export class LogForwarders {
     const running = new LogForwarders(syslog, alert);
     try {
       for (const forward of forwards) {
-        for (const bind of forward.dgramBinds) for (const a of bind.addresses) for (let port = a.port; port <= a.portEnd; port++) await running.openUdp(forward, a, port);
-        for (const bind of forward.binds) for (const a of bind.addresses) for (let port = a.port; port <= a.portEnd; port++) await running.openTcp(forward, a, port, bind.backlog);
+        for (const bind of forward.dgramBinds) for (const a of bind.addresses) for (let port = a.port; port <= a.portEnd; port++) await running.openUdp(forward, a, port).catch(bindFailed(forward, bind, a, port));
+        for (const bind of forward.binds) for (const a of bind.addresses) for (let port = a.port; port <= a.portEnd; port++) await running.openTcp(forward, a, port, bind.backlog).catch(bindFailed(forward, bind, a, port));
       }
     } catch (e) {
       await running.close();

@@ -332,3 +332,22 @@ log-forward relay
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a log-forward listener on a port already taken is a bind error naming the section and line, not a raw socket error', async () => {
+  for (const kind of ['bind', 'dgram-bind'] as const) {
+    const holder = kind === 'bind' ? net.createServer() : dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve) => {
+      if (holder instanceof net.Server) holder.listen(0, '127.0.0.1', () => resolve((holder.address() as net.AddressInfo).port));
+      else holder.bind(0, '127.0.0.1', () => resolve(holder.address().port));
+    });
+    try {
+      await assert.rejects(startEngine(`log-forward relay\n    ${kind} 127.0.0.1:${port}\n    log 127.0.0.1:9 local0\n`), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'LS_ERR_ENG_BIND', `${kind}: ${e.message}`);
+        assert.equal(e.message, `[test.cfg:2] : log-forward 'relay' : cannot bind 127.0.0.1:${port}: address already in use`);
+        return true;
+      });
+    } finally {
+      holder.close();
+    }
+  }
+});
