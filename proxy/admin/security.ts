@@ -85,14 +85,11 @@ export function fromAnotherSite(secFetchSite: string | undefined): boolean {
 /**
  * Why a login form post is refused before it counts as an attempt, or undefined. A hostile page's
  * (sandboxed) frames that auto-submit wrong passwords would otherwise spend the address's five
- * attempts a minute and lock the real user out. The login page posts with `Origin: null` (its
- * Referrer-Policy is no-referrer), which only its own browser's `Sec-Fetch-Site: same-origin`
- * (or `none`) tells apart from a sandboxed frame's; curl, which sends neither header, passes.
+ * attempts a minute and lock the real user out. Their `Origin: null` is refused with every foreign
+ * Origin before this (the login page is served with Referrer-Policy same-origin, so its own form
+ * posts with this server's Origin); a browser that marks the post as another site's is refused
+ * here. curl, which sends neither header, passes.
  */
-export function loginPostRefusal(origin: string | undefined, secFetchSite: string | undefined): string | undefined {
-  if (fromAnotherSite(secFetchSite)) return `A login posted by another site's page (Sec-Fetch-Site: ${secFetchSite}) is refused: log in on this server's own /login page.`;
-  if (origin === 'null' && secFetchSite !== 'same-origin' && secFetchSite !== 'none') {
-    return 'A login posted with Origin: null from a page the browser does not name as this server\'s own is refused: log in on this server\'s own /login page.';
-  }
-  return undefined;
+export function loginPostRefusal(secFetchSite: string | undefined): string | undefined {
+  return fromAnotherSite(secFetchSite) ? `A login posted by another site's page (Sec-Fetch-Site: ${secFetchSite}) is refused: log in on this server's own /login page.` : undefined;
 }

@@ -136,9 +136,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       return refuse(403, `Host '${req.headers.host ?? ''}' is not this admin server's address; open ${adminUrl()} instead.`);
     }
     const origin = req.headers.origin;
-    const loginForm = url.pathname === '/login' && req.method === 'POST';
-    // A form posted from a page with Referrer-Policy no-referrer carries `Origin: null`; only the login form accepts it.
-    if (origin !== undefined && !originAllowed(policy, origin) && !(loginForm && origin === 'null')) {
+    if (origin !== undefined && !originAllowed(policy, origin)) {
       return refuse(403, `requests from origin '${origin}' are not accepted.`);
     }
 
@@ -153,7 +151,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       if (req.method === 'GET' || req.method === 'HEAD') return loginAnswer(res, 200, notice(url.searchParams.get('failed')));
       if (req.method === 'POST') {
         // Refused before it counts: another site's frames must not spend the address's attempts (security.ts).
-        const refusal = loginPostRefusal(origin, headerValue(req.headers['sec-fetch-site']));
+        const refusal = loginPostRefusal(headerValue(req.headers['sec-fetch-site']));
         if (refusal) return sendText(res, 403, refusal + '\n');
         return login(req, res, password);
       }
@@ -269,6 +267,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   }
 
   function loginAnswer(res: http.ServerResponse, status: number, n: LoginNotice, wait = 0): void {
+    // Its form then posts with this server's Origin (under no-referrer a browser sends `Origin: null`,
+    // which only Sec-Fetch-Site could vouch for, and browsers without it could not log in at all).
+    res.setHeader('Referrer-Policy', 'same-origin');
     sendText(res, status, loginPage(n, wait), 'text/html; charset=utf-8');
   }
 

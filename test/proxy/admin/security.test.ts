@@ -166,8 +166,8 @@ test('with a password: pages redirect to the login, the API answers 401, a login
     assert.equal(wrong.headers['set-cookie'], undefined);
     assert.match((await call(admin.port, 'GET', '/login?failed=password')).body, /Wrong password/);
 
-    // A form posted from the login page (Referrer-Policy no-referrer) carries Origin: null, and Sec-Fetch-Site: same-origin.
-    const right = await call(admin.port, 'POST', '/login', { ...FORM, origin: 'null', 'sec-fetch-site': 'same-origin' }, form('correct horse battery'));
+    // A form posted from the login page (Referrer-Policy same-origin) carries this server's Origin, and Sec-Fetch-Site: same-origin.
+    const right = await call(admin.port, 'POST', '/login', { ...FORM, origin: admin.origin, 'sec-fetch-site': 'same-origin' }, form('correct horse battery'));
     assert.equal(right.status, 303);
     assert.equal(right.headers.location, '/');
     const cookie = right.headers['set-cookie']![0]!;
