@@ -132,6 +132,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       if (api) sendError(res, status, 'LS_ERR_CTL_FORBIDDEN', message);
       else sendText(res, status, message + '\n');
     };
+    // Node keeps the first of two Host headers; a proxy in front may route by the last. Which site is meant is unclear: refused.
+    if (hostHeaders(req.rawHeaders) > 1) return refuse(400, 'a request with more than one Host header is refused.');
     if (!hostAllowed(policy, req.headers.host)) {
       return refuse(403, `Host '${req.headers.host ?? ''}' is not this admin server's address; open ${adminUrl()} instead.`);
     }
@@ -331,4 +333,11 @@ function redirect(res: http.ServerResponse, location: string): void {
 function methodNotAllowed(res: http.ServerResponse, allow: string): void {
   res.setHeader('Allow', allow);
   sendError(res, 405, 'LS_ERR_CTL_BAD_REQUEST', `method not allowed; use ${allow}.`);
+}
+
+/** How many Host headers the request came with (rawHeaders alternates names and values). */
+function hostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
+  return n;
 }

@@ -92,6 +92,14 @@ test('a Host that is not the admin\'s own address is refused (DNS rebinding); lo
       socket.on('close', () => resolve(text));
     });
     assert.match(raw, /^HTTP\/1\.1 403 /);
+    // Two Host headers, the first this server's: Node keeps the first, a proxy in front may route by the last. Refused.
+    const twice = await new Promise<string>((resolve) => {
+      const socket = net.connect(admin.port, '127.0.0.1', () => socket.end(`GET /api/session HTTP/1.1\r\nHost: 127.0.0.1:${admin.port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('close', () => resolve(text));
+    });
+    assert.match(twice, /^HTTP\/1\.1 400 [^]*more than one Host header/);
   } finally {
     await admin.close();
   }
