@@ -6,17 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEngine, rawExchange, freePort } from '../../helpers/net.ts';
+import { startEngine, rawExchange, freePort, HTTP_DEFAULTS } from '../../helpers/net.ts';
 import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
 
 const LINES = ['stats hide-version', 'stats show-legends', 'stats show-node', 'stats show-desc home lab', 'stats admin if TRUE', 'stats scope .', 'stats realm lab', 'stats refresh 5s'];
 
-const config = (port: number, line: string): string => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen st
+const config = (port: number, line: string): string => `${HTTP_DEFAULTS}listen st
     bind 127.0.0.1:${port}
     ${line}
     server s1 127.0.0.1:9
