@@ -166,8 +166,11 @@ interface Case {
   early?: boolean;
   /** What the client saw (see `outcome`). */
   expected: string;
-  /** haproxy 2.6.12's outcome where Loadstar's differs (the comment says why); null: haproxy's varies from run to run. */
-  haproxy?: string | null;
+  /**
+   * haproxy 2.6.12's outcome where Loadstar's differs (the comment says why); a list: the outcomes
+   * seen from run to run, any of which is haproxy's; null: haproxy's varies too widely to record.
+   */
+  haproxy?: string | string[] | null;
 }
 
 const psCases: Case[] = [0, 1, 2, 3, 4, 255].map((ps) => ({
@@ -414,8 +417,9 @@ const CASES: Case[] = [
     name: 'the answer cut into one write a byte',
     app: (s, id) => byteByByte(s, Buffer.concat([rec(STDERR, id, 'w'), answer(id, 'Status: 200 OK\r\nContent-Length: 5\r\n\r\nhello')])),
     expected: '200 "hello"',
-    // haproxy 2.6.12 aborts (a BUG_ON in its FastCGI mux, the whole process goes); Loadstar answers.
-    haproxy: 'proxy exited',
+    // haproxy 2.6.12 aborts (a BUG_ON in its FastCGI mux, the whole process goes) when its reads see
+    // the bytes one by one; in one CI run they arrived together and it answered. Loadstar answers.
+    haproxy: ['proxy exited', '200 "hello"'],
   },
   {
     name: 'a chunked answer (no END_REQUEST with the head) cut into one write a byte',
@@ -835,7 +839,8 @@ if (process.env.FCGI_PROBE) {
     if (results instanceof Error) throw results;
     for (const [i, c] of CASES.entries()) {
       if (c.haproxy === null) continue;
-      assert.equal(results[i], c.haproxy ?? c.expected, c.name);
+      const seen = [c.haproxy ?? c.expected].flat();
+      assert.ok(seen.includes(results[i]!), `${c.name}: haproxy gave ${JSON.stringify(results[i])}, recorded ${JSON.stringify(seen)}`);
     }
   });
 
