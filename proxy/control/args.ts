@@ -13,7 +13,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)} (text)`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${String(value)} (${typeof value})`;
   if (Array.isArray(value)) return 'a list';
-  return `a ${typeof value}`;
+  // Only objects (and functions, which JSON cannot carry) reach here.
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 export function badValue(method: string, what: string, expected: string, got: unknown): ControlFailure {

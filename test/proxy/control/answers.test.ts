@@ -37,7 +37,7 @@ test('arguments of the wrong type or range (as JSON from a transport delivers th
       ['setServerWeight', ['app', 's1', '3'], /^setServerWeight: weight must be an integer from 0 to 256, got "3" \(text\)\.$/],
       ['setServerWeight', ['app', 's1', 2.5], /weight must be an integer from 0 to 256, got 2\.5/],
       ['setServerWeight', ['app', 's1', 300], /got 300/],
-      ['validateConfig', [{ text: 'x' }], /^validateConfig: text must be text, got a object\.$/],
+      ['validateConfig', [{ text: 'x' }], /^validateConfig: text must be text, got an object\.$/],
       ['applyConfig', [undefined], /^applyConfig: text must be text, got nothing\.$/],
       ['applyConfig', ['defaults\n', ''], /^applyConfig: name must be a non-empty text/],
       ['series', ['frontend', { resolution: 'second', count: 5 }], /^series: id must be frontend:NAME, backend:NAME or server:BACKEND\/SERVER, got "frontend"/],
