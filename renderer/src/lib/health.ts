@@ -185,6 +185,21 @@ export const BAND_TEXT: Record<TimelineBand['state'], string> = {
   'NOT-RUNNING': 'Loadstar not running',
 };
 
+/**
+ * Whether a band's name fits inside it, drawn at `barPx` wide: a name cut to "DOWI" reads as
+ * something else, so a band too narrow keeps its name for screen readers and the tooltip.
+ * The estimate is generous for the band's 0.75rem bold text (~9.5 px a capital, 7 px another
+ * character) and its padding.
+ * Before the bar is measured (0 px), a band of at least 6 % (18 % for the longer names) carries it.
+ */
+export function bandLabelFits(text: string, widthPercent: number, barPx: number): boolean {
+  if (barPx <= 0) return widthPercent > (text.length > 5 ? 18 : 6);
+  const px = (widthPercent / 100) * barPx;
+  let textPx = 12;
+  for (const c of text) textPx += c >= 'A' && c <= 'Z' ? 9.5 : 7;
+  return px >= textPx;
+}
+
 interface BandData {
   initial: string;
   events: ReadonlyArray<NonNullable<TimelineBand['cause']>>;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCodeText, timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
+import { bandLabelFits, checkCodeText, timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
 
 test('a health event or a state change across bands names its server and its backend; alerts and lifecycle name none', () => {
   assert.deepEqual(timelineKeysOf({ type: 'health', event: { backend: 'big', server: 'node003' } }), ['big/node003', 'big/']);
@@ -132,4 +132,17 @@ test("a check's result code is said in words (HAProxy's check_status, management
   assert.equal(checkCodeText('L7STS'), 'answered with an error status');
   assert.equal(checkCodeText('* L7TOUT'), 'answer timed out');
   assert.equal(checkCodeText('PROCOK'), undefined);
+});
+
+test('a band carries its name only where the name fits whole at the bar\'s drawn width', () => {
+  // 6 % of a phone's ~330 px bar is 20 px: "DOWN" would be cut to "DOWI".
+  assert.equal(bandLabelFits('DOWN', 6.5, 330), false);
+  assert.equal(bandLabelFits('DOWN', 6.5, 1000), true);
+  assert.equal(bandLabelFits('DOWN', 20, 330), true);
+  assert.equal(bandLabelFits('Not configured yet', 20, 330), false);
+  assert.equal(bandLabelFits('Not configured yet', 60, 330), true);
+  // Not measured yet: the share of the bar decides.
+  assert.equal(bandLabelFits('UP', 7, 0), true);
+  assert.equal(bandLabelFits('UP', 5, 0), false);
+  assert.equal(bandLabelFits('Loadstar not running', 17, 0), false);
 });
