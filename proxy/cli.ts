@@ -5,6 +5,8 @@
  */
 import { checkTlsFiles } from './tls/listener.ts';
 import { resolveAtLoad } from './runtime/resolve-at-load.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFiles, formatDiagnostics, parseConfig } from './config/index.ts';
 import { startDemo } from './demo.ts';
@@ -21,6 +23,7 @@ import { holdProcessSignals } from './runtime/process-signals.ts';
 import type { HeldSignals } from './runtime/process-signals.ts';
 import type { Config } from './config/model.ts';
 import { listensAtAll } from './config/listens.ts';
+import { sectionsUsingCertFile } from './control/cert-users.ts';
 
 const HELP = `Usage: loadstar <command> [options]
 
@@ -95,7 +98,7 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
       case 'serve':
         return await serveCommand(rest, io);
       case 'cert':
-        return await certCommand(rest, io);
+        return await certCommand(rest, io, certUsersInDataDir);
       case 'trace':
         return traceCommand(rest, io);
       default:
@@ -108,6 +111,18 @@ export async function main(argv: string[], io: Output = stdio): Promise<number> 
     }
     throw e;
   }
+}
+
+/** What of the data directory's haproxy.cfg (the one `loadstar serve` runs) loads `file`; nothing when there is none. */
+function certUsersInDataDir(dataDir: string, file: string): string[] {
+  const cfg = path.join(dataDir, 'haproxy.cfg');
+  let text: string;
+  try {
+    text = fs.readFileSync(cfg, 'utf8');
+  } catch {
+    return [];
+  }
+  return sectionsUsingCertFile(parseConfig([{ name: cfg, text }]).config, file).map((u) => `${u.section} (${u.via})`);
 }
 
 function fileArgs(command: string, argv: string[]) {

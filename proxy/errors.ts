@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   LS_ERR_CERT_CA_EXISTS: 'a local CA already exists and --force was not given',
   LS_ERR_CERT_CA_MISSING: 'no local CA has been created yet',
   LS_ERR_CERT_NOT_FOUND: 'no stored certificate has that name',
+  LS_ERR_CERT_IN_USE: 'the configuration loads the certificate: removing its file would stop it loading',
   LS_ERR_CERT_DER_INPUT: 'binary DER was given where PEM text is expected',
   LS_ERR_CERT_PEM_TRUNCATED: 'a PEM block has no END line, bad base64, or damaged contents',
   LS_ERR_CERT_NOT_CERTIFICATE: 'the input holds no certificate or key (a CSR, a public key, plain text)',

@@ -4,11 +4,18 @@
  * contract runs. Bad input is one line on stderr: exit 1, or 2 for usage.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { CertError, CliUsageError } from '../errors.ts';
 import { CertStore } from './store.ts';
 import type { CertInfo, CertWarning, KeyType } from './types.ts';
+
+/**
+ * What of a data directory's configuration loads a certificate file (`frontend site (crt …)`):
+ * given by the command line above this layer, which parses configurations. None: nothing does.
+ */
+export type CertUsersOf = (dataDir: string, file: string) => string[];
 
 export interface CertOutput {
   out: (s: string) => void;
@@ -50,7 +57,8 @@ Commands:
                         one file or several, in any order. An encrypted key
                         needs its passphrase in the environment variable VAR.
   list [--json]         List stored certificates.
-  remove NAME           Delete a stored certificate.
+  remove NAME [--force] Delete a stored certificate; refused while the data
+                        directory's haproxy.cfg loads it (--force: anyway).
 
 Options:
   --data-dir DIR        Data directory (default: $LOADSTAR_DATA_DIR, else
@@ -89,7 +97,7 @@ function args(command: string, argv: string[], options: NonNullable<ParseArgsCon
   };
 }
 
-export async function certCommand(argv: string[], io: CertOutput): Promise<number> {
+export async function certCommand(argv: string[], io: CertOutput, usersOf?: CertUsersOf): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -109,7 +117,7 @@ export async function certCommand(argv: string[], io: CertOutput): Promise<numbe
     case 'list':
       return list(rest, io);
     case 'remove':
-      return remove(rest, io);
+      return remove(rest, io, usersOf);
     default:
       throw new CliUsageError(`cert: unknown command '${command}'. Run 'loadstar cert --help' for the list.`);
   }
@@ -240,12 +248,19 @@ function list(argv: string[], io: CertOutput): number {
   return 0;
 }
 
-function remove(argv: string[], io: CertOutput): number {
-  const a = args('remove', argv, {}, 1);
+function remove(argv: string[], io: CertOutput, usersOf: CertUsersOf | undefined): number {
+  const a = args('remove', argv, { force: { type: 'boolean' } }, 1);
   if (a.help) return help(io);
   const store = a.store();
-  const file = store.pathOf(a.positionals[0]!);
-  store.remove(a.positionals[0]!);
+  const name = a.positionals[0]!;
+  const file = store.pathOf(name);
+  // As certRemove refuses in the UI: without the file, the configuration that loads it no longer starts or reloads.
+  const users = a.flag('force') || !fs.existsSync(file) ? [] : usersOf?.(store.dataDir, file) ?? [];
+  if (users.length > 0) {
+    throw new CertError('LS_ERR_CERT_IN_USE', `cert remove: ${name} is used by ${path.join(store.dataDir, 'haproxy.cfg')}: ${users.join(', ')}. `
+      + 'Without its file that configuration no longer loads; change it first, or remove with --force.');
+  }
+  store.remove(name);
   io.out(`removed ${file}\n`);
   return 0;
 }

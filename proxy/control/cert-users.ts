@@ -1,39 +1,46 @@
 /**
- * Which frontends of a configuration serve a certificate file: a `bind … crt` naming the file,
- * the directory holding it or the bundle it is a member of, or a `crt-list` one of whose lines
- * names it. Paths resolve as the engine loads them (tls/bind-tls.ts): against `crt-base`, else
- * the working directory. A file is the same when its path is, or when both name one inode (a
- * symlinked data dir). certRemove refuses while this finds a user: without the file every later
- * apply and reload fails ("unable to stat SSL certificate").
+ * Which sections of a configuration load a certificate file: a frontend's `bind … crt` naming the
+ * file, the directory holding it or the bundle it is a member of, a `crt-list` one of whose lines
+ * names it, or a bind's `ca-file`; a backend's `server … crt` (the client certificate shown to the
+ * server) or `ca-file`. Paths resolve as the engine loads them (tls/bind-tls.ts): `crt` against
+ * `crt-base`, `ca-file` against `ca-base`, else the working directory. A file is the same when its
+ * path is, or when both name one inode (a symlinked data dir). certRemove refuses while this finds
+ * a user: without the file every later apply and reload fails ("unable to stat SSL certificate").
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Bind, Config } from '../config/model.ts';
+import type { Bind, Config, ParsedServer } from '../config/model.ts';
 import { resolveCertPath } from '../config/kw-bind.ts';
 import { bundleMembers, certificateFiles } from '../tls/pem.ts';
 
 export interface CertUser {
-  /** The frontend (or listen section) whose bind loads the file. */
-  frontend: string;
-  /** How the bind names it, as written: `crt /data/certs/nas.pem`, `crt /etc/ssl/sites/`, `crt-list /etc/ssl/list.txt`. */
+  /** The section that loads the file, as people read it: `frontend site`, `backend app`, `listen both`. */
+  section: string;
+  /**
+   * How it names the file, as written: `crt /data/certs/nas.pem`, `crt /etc/ssl/sites/`,
+   * `crt-list /etc/ssl/list.txt`, `ca-file ca.pem`; a server's with its name, `server s1 crt client.pem`.
+   */
   via: string;
 }
 
-/** The frontends whose binds load `file`, in file order, each once (its first bind that does). */
-export function frontendsUsingCertFile(config: Config, file: string): CertUser[] {
+/** The sections whose binds or servers load `file`, in file order, each once (its first bind or server that does). */
+export function sectionsUsingCertFile(config: Config, file: string): CertUser[] {
   const users: CertUser[] = [];
   const same = sameFileAs(file);
   for (const proxy of config.proxies) {
-    if (proxy.kind !== 'frontend' && proxy.kind !== 'listen') continue;
-    for (const bind of proxy.binds) {
-      const via = bindUsing(bind, config, same);
-      if (via !== undefined) {
-        users.push({ frontend: proxy.name, via });
-        break;
-      }
-    }
+    if (proxy.kind === 'defaults' || proxy.name === '') continue;
+    const via = proxy.binds.map((b) => bindUsing(b, config, same)).find((v) => v !== undefined)
+      ?? proxy.servers.map((s) => serverUsing(s, config, same)).find((v) => v !== undefined);
+    if (via !== undefined) users.push({ section: `${proxy.kind} ${proxy.name}`, via });
   }
   return users;
+}
+
+function serverUsing(server: ParsedServer, config: Config, same: (f: string) => boolean): string | undefined {
+  const { crt, caFile } = server.options;
+  if (crt !== undefined && same(resolveCertPath(crt, config.global.crtBase))) return `server ${server.name} crt ${crt}`;
+  if (caFile !== undefined && same(resolveCertPath(caFile, config.global.caBase))) return `server ${server.name} ca-file ${caFile}`;
+  return undefined;
 }
 
 function bindUsing(bind: Bind, config: Config, same: (f: string) => boolean): string | undefined {
@@ -49,6 +56,8 @@ function bindUsing(bind: Bind, config: Config, same: (f: string) => boolean): st
       if ((members.length > 0 ? members : [target]).some(same)) return `crt-list ${bind.crtList}`;
     }
   }
+  const caFile = bind.clientAuth?.caFile;
+  if (caFile !== undefined && same(resolveCertPath(caFile, config.global.caBase))) return `ca-file ${caFile}`;
   return undefined;
 }
 

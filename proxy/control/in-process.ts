@@ -34,7 +34,7 @@ import { applyEdits, formModel } from '../config/edit.ts';
 import { predictSplit, describeHealthCheck } from '../config/wizard.ts';
 import { traceRequest } from '../http/trace.ts';
 import { probeServer, checkListen, type OwnListener } from './probe.ts';
-import { frontendsUsingCertFile } from './cert-users.ts';
+import { sectionsUsingCertFile } from './cert-users.ts';
 import type {
   ApplyOutcome, BuildResult, ConfigChange, ConfigEdit, ConfigPreview, ConfigState, ConfigVersion, ConfigVersionText, HealthCheckSpec,
   ListenCheckRequest, ListenCheckResult, ProbeRequest, ProbeResult, SplitPrediction, SplitRequest, TraceRequest, TraceResult,
@@ -425,12 +425,12 @@ export class InProcessControl implements ControlContract {
   certRemove(name: string): Promise<Result<{ name: string }>> {
     return this.answers.run('certRemove', () => certAnswer(() => {
       // Refused while the running configuration loads the file: every later apply and reload would fail (the UI asks the same first).
-      const users = frontendsUsingCertFile(this.engine.currentConfig(), this.certs.pathOf(name));
+      const users = sectionsUsingCertFile(this.engine.currentConfig(), this.certs.pathOf(name));
       if (users.length > 0) {
         const one = users.length === 1;
-        throw new ControlFailure('LS_ERR_CTL_STATE', `${name} cannot be removed: the running configuration's ${one ? 'frontend' : 'frontends'} `
-          + `${users.map((u) => `${u.frontend} (${u.via})`).join(', ')} ${one ? 'uses' : 'use'} it, and without its file the configuration no longer loads. `
-          + `Change or remove ${one ? 'that site' : 'those sites'} first.`);
+        throw new ControlFailure('LS_ERR_CTL_STATE', `${name} cannot be removed: the running configuration's `
+          + `${users.map((u) => `${u.section} (${u.via})`).join(', ')} ${one ? 'uses' : 'use'} it, and without its file the configuration no longer loads. `
+          + `Change or remove ${one ? `that ${users[0]!.section.split(' ')[0]}` : 'those sections'} first.`);
       }
       this.certs.remove(name);
       return { name };

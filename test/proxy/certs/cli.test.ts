@@ -120,3 +120,28 @@ test('the data directory comes from LOADSTAR_DATA_DIR when --data-dir is not giv
   assert.match(help.stdout, /loadstar cert <command>/);
   assert.match(loadstar(['--help']).stdout, /cert <command> {16}Certificates/);
 });
+
+test("cert remove refuses a certificate the data directory's haproxy.cfg loads, naming the section; --force removes it anyway", () => {
+  const data = tempDir();
+  assert.equal(loadstar(['cert', 'issue', 'nas', '--dns', 'nas.home.test', '--self-signed', '--data-dir', data]).status, 0);
+  const file = path.join(data, 'certs', 'nas.pem');
+  fs.writeFileSync(path.join(data, 'haproxy.cfg'), `defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend site
+    bind 127.0.0.1:8443 ssl crt ${file}
+    default_backend app
+backend app
+    server s1 127.0.0.1:8080
+`);
+  const refused = loadstar(['cert', 'remove', 'nas', '--data-dir', data]);
+  assert.equal(refused.status, 1);
+  assert.equal(refused.stderr, `loadstar: cert remove: nas is used by ${path.join(data, 'haproxy.cfg')}: frontend site (crt ${file}). `
+    + 'Without its file that configuration no longer loads; change it first, or remove with --force.\n');
+  assert.ok(fs.existsSync(file));
+  const forced = loadstar(['cert', 'remove', 'nas', '--force', '--data-dir', data]);
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.equal(fs.existsSync(file), false);
+});

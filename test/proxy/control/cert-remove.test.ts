@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseConfig } from '../../../proxy/config/index.ts';
 import { Engine } from '../../../proxy/engine.ts';
 import { InProcessControl } from '../../../proxy/control/in-process.ts';
-import { frontendsUsingCertFile } from '../../../proxy/control/cert-users.ts';
+import { sectionsUsingCertFile } from '../../../proxy/control/cert-users.ts';
 import type { Result } from '../../../proxy/control/contract.ts';
 import { HTTP_DEFAULTS, freePort } from '../../helpers/net.ts';
 import { CertStore } from '../../../proxy/certs/store.ts';
@@ -39,7 +39,7 @@ test('certRemove refuses a certificate the running configuration serves, naming 
       ok: false,
       error: {
         code: 'LS_ERR_CTL_STATE',
-        message: `nas cannot be removed: the running configuration's frontend site (crt ${nas.path}) uses it, and without its file the configuration no longer loads. Change or remove that site first.`,
+        message: `nas cannot be removed: the running configuration's frontend site (crt ${nas.path}) uses it, and without its file the configuration no longer loads. Change or remove that frontend first.`,
       },
     });
     assert.ok(fs.existsSync(nas.path), 'the file is still there');
@@ -79,15 +79,61 @@ frontend clear
 `;
   const parsed = parseConfig([{ name: 'x.cfg', text }]);
   assert.deepEqual(parsed.diagnostics.filter((d) => d.severity !== 'warning'), []);
-  assert.deepEqual(frontendsUsingCertFile(parsed.config, nas.path), [
-    { frontend: 'by-file', via: `crt ${nas.path}` },
-    { frontend: 'by-dir', via: `crt ${certs}/` },
-    { frontend: 'by-base', via: 'crt nas.pem' },
-    { frontend: 'by-list', via: `crt-list ${list}` },
+  assert.deepEqual(sectionsUsingCertFile(parsed.config, nas.path), [
+    { section: 'frontend by-file', via: `crt ${nas.path}` },
+    { section: 'frontend by-dir', via: `crt ${certs}/` },
+    { section: 'listen by-base', via: 'crt nas.pem' },
+    { section: 'frontend by-list', via: `crt-list ${list}` },
   ]);
   // The same file through a symlinked directory is the same certificate.
   const link = path.join(dataDir, 'linked');
   fs.symlinkSync(certs, link);
-  assert.deepEqual(frontendsUsingCertFile(parseConfig([{ name: 'y.cfg', text: site(path.join(link, 'nas.pem')) }]).config, nas.path).map((u) => u.frontend), ['site']);
-  assert.deepEqual(frontendsUsingCertFile(parseConfig([{ name: 'z.cfg', text: site(other.path) }]).config, nas.path), []);
+  assert.deepEqual(sectionsUsingCertFile(parseConfig([{ name: 'y.cfg', text: site(path.join(link, 'nas.pem')) }]).config, nas.path).map((u) => u.section), ['frontend site']);
+  assert.deepEqual(sectionsUsingCertFile(parseConfig([{ name: 'z.cfg', text: site(other.path) }]).config, nas.path), []);
+});
+
+test('a certificate is in use as a server\'s client certificate or CA file (default-server included, crt-base and ca-base applied) and as a bind\'s client CA; certRemove names the server', async () => {
+  const dataDir = tempDir();
+  const store = new CertStore({ dataDir });
+  const nas = await store.issue({ name: 'nas', dns: ['nas.home.test'], selfSigned: true });
+  const other = await store.issue({ name: 'other', dns: ['other.home.test'], selfSigned: true });
+  const certs = path.dirname(nas.path);
+  const config = (servers: string) => `global
+    crt-base ${certs}
+    ca-base ${certs}
+${HTTP_DEFAULTS}frontend mtls
+    bind 127.0.0.1:8009 ssl crt ${other.path} verify required ca-file nas.pem
+backend app
+    server s1 127.0.0.1:8010 ssl verify none crt ${other.path}
+${servers}`;
+  const parsed = (servers: string) => {
+    const p = parseConfig([{ name: 'x.cfg', text: config(servers) }]);
+    assert.deepEqual(p.diagnostics.filter((d) => d.severity !== 'warning'), []);
+    return p.config;
+  };
+  assert.deepEqual(sectionsUsingCertFile(parsed('backend by-crt\n    server c1 127.0.0.1:8011 ssl verify none crt nas.pem\n'), nas.path), [
+    { section: 'frontend mtls', via: 'ca-file nas.pem' },
+    { section: 'backend by-crt', via: 'server c1 crt nas.pem' },
+  ]);
+  assert.deepEqual(sectionsUsingCertFile(parsed(`backend by-default\n    default-server ssl verify required ca-file ${nas.path}\n    server d1 127.0.0.1:8012\n`), nas.path)[1],
+    { section: 'backend by-default', via: `server d1 ca-file ${nas.path}` });
+  assert.deepEqual(sectionsUsingCertFile(parsed(''), other.path).map((u) => u.section), ['frontend mtls', 'backend app']);
+
+  const port = await freePort();
+  const text = `${HTTP_DEFAULTS}frontend site
+    bind 127.0.0.1:${port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:${await freePort()} ssl verify none crt ${nas.path}
+`;
+  const control = new InProcessControl(new Engine(parseConfig([{ name: 'c.cfg', text }]).config, { sink: { traffic() {}, alert() {} } }), { dataDir });
+  try {
+    assert.equal(value(await control.start()).state, 'running');
+    const refused = await control.certRemove('nas');
+    assert.ok(!refused.ok);
+    assert.equal(refused.error.message, `nas cannot be removed: the running configuration's backend app (server s1 crt ${nas.path}) uses it, and without its file the configuration no longer loads. Change or remove that backend first.`);
+    assert.ok(fs.existsSync(nas.path));
+  } finally {
+    await control.stop();
+  }
 });
