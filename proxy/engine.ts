@@ -68,7 +68,7 @@ import { RuntimeApi } from './stats/runtime-api.ts';
 import { AccessLogObserver } from './stats/access-log.ts';
 import { EngineEventHub } from './engine-events.ts';
 import { EngineResolvers } from './runtime/resolvers/index.ts';
-import { resolveAtLoad } from './runtime/resolve-at-load.ts';
+import { resolveAtLoad, resolveSources } from './runtime/resolve-at-load.ts';
 import type { EngineLifecycle, EngineState } from './engine-events.ts';
 
 /** How often certificate files are checked for changes (a stat per file). */
@@ -373,6 +373,7 @@ export class Engine {
     try {
       const tlsByBind = loadBindTls(this.config, this.runtimeCerts);
       for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
+      await this.resolveSourceNames(this.config);
       this.tables = buildTables(this.config, this.logger, this.services, this.sslConns, this.runtimeCerts.committedTrust);
       // The state a `server-state-file` saved (HAProxy applies it when a new process starts; a reload keeps
       // the running state): read first, as its addresses are init-addr's `last` (apply_server_state before srv_init_addr).
@@ -470,6 +471,12 @@ export class Engine {
         backend.setServerResolutionMaint(server, 'no address at start (init-addr)');
       }
     }
+  }
+
+  /** `source` host names get their addresses before the servers are built from them; one that gives none refuses the configuration, as in HAProxy. */
+  private async resolveSourceNames(config: Config): Promise<void> {
+    const alerts = await resolveSources(config);
+    if (alerts.length > 0) throw new ResolveAtLoadError(alerts.map((p) => p.message).join('\n'));
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
@@ -687,6 +694,7 @@ export class Engine {
     const certGeneration = this.runtimeCerts.generation;
     const tlsByBind = loadBindTls(config, this.runtimeCerts);
     for (const tls of tlsByBind.values()) for (const w of tls.loadWarnings()) this.logger.alert(w);
+    await this.resolveSourceNames(config);
     // The tables of `peers` sections with only the local peer keep their entries (stick/tables.ts).
     const tables = buildTables(config, this.logger, this.services, this.sslConns, this.runtimeCerts.committedTrust, this.tables?.stick);
     await this.prepareResolvers(config, tables, this.tables);

@@ -278,6 +278,12 @@ export interface Socks4Address {
 export interface SourceAddress {
   address?: string;
   port?: number;
+  /**
+   * A host name as written (`source gw.lan`, `source ipv6@gw.lan:0`): HAProxy looks it up when it
+   * parses the line; Loadstar when it loads the configuration (runtime/resolve-at-load.ts sets
+   * `address`, or refuses the configuration with `unresolved`, HAProxy's alert for it).
+   */
+  hostName?: { name: string; family?: 4 | 6; unresolved: string; loc: SourceLocation };
 }
 
 export type TlsVersion = 'SSLv3' | 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';

@@ -101,6 +101,8 @@ export interface AddressOptions {
   /** `bind` accepts port ranges and requires a port. */
   kind: 'bind' | 'server' | 'generic';
   keyword: string;
+  /** A generic address that may be a host name, resolved later in the family its prefix names (`source ipv6@gw.lan`). */
+  hostNames?: boolean;
 }
 
 /** sizeof(sun_path) - 1: the longest UNIX socket path. */
@@ -175,7 +177,7 @@ export function parseAddress(word: string, options: AddressOptions): Parsed<List
   const invalid = options.kind === 'server' ? `'${keyword}' : could not resolve address '${host}'` : `'${keyword}' : invalid address: '${host}' in '${word}'`;
   if (host.includes(':') && isIP(host) !== 6 && family !== 'ipv6') return { error: invalid };
   // A server's `ipv4@name` / `ipv6@name` is a host name resolved in that family (HAProxy's init-addr libc).
-  const familyName = options.kind === 'server' && isIP(host) === 0 && isHostName(host);
+  const familyName = (options.kind === 'server' || options.hostNames === true) && isIP(host) === 0 && isHostName(host);
   if (family === 'ipv4' && host !== '' && isIP(host) !== 4 && !familyName) return { error: invalid };
   if (family === 'ipv6' && host !== '' && host !== '::' && isIP(host) !== 6 && !familyName) return { error: invalid };
   if (host !== '' && isIP(host) === 0 && !isHostName(host)) return { error: invalid };

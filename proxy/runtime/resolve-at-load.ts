@@ -13,6 +13,8 @@
  *   server s1 … socks4 nonexistent.invalid:1080          [ALERT] … 'server b/s1' : 'socks4 nonexistent.invalid:1080' : invalid address: 'nonexistent.invalid' in …
  *   server s1 … addr nonexistent.invalid                 [ALERT] … 'server b/s1' : 'addr' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'.
  *   server s1 … agent-addr nonexistent.invalid           [ALERT] … 'server b/s1' : parsing agent-addr failed. Check if 'nonexistent.invalid' is correct address..
+ *   source nonexistent.invalid   (backend, defaults)     [ALERT] parsing [f:l] : 'source nonexistent.invalid' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'
+ *   server s1 … source nonexistent.invalid:0             [ALERT] [f:l] : 'server b/s1' : 'source nonexistent.invalid:0' : invalid address: …
  *
  * The default methods are `last,libc`, with `none` after them for a server that has `resolvers`.
  * A server whose methods reach `none` starts without an address, in maintenance (RMAINT); one that
@@ -25,7 +27,7 @@
  */
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import type { Config, Server } from '../config/model.ts';
+import type { Config, Server, SourceAddress } from '../config/model.ts';
 import { udpAddress } from '../config/log-targets.ts';
 import { parseAddress } from '../config/values.ts';
 
@@ -67,17 +69,50 @@ function hostName(server: Server): string | undefined {
   return server.host;
 }
 
-export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolution> {
-  const starts: ServerStart[] = [];
-  const lookup = options.lookup ?? systemLookup;
+type Resolves = (host: string, family?: 4 | 6) => Promise<string | undefined>;
+
+/** The lookup of each name and family once. */
+function onceEach(lookup: NonNullable<LoadResolveOptions['lookup']>): Resolves {
   const answers = new Map<string, Promise<string | undefined>>();
-  const resolves = (host: string, family?: 4 | 6): Promise<string | undefined> => {
+  return (host, family) => {
     const key = `${family ?? 0}/${host}`;
     let answer = answers.get(key);
     if (!answer) answers.set(key, answer = lookup(host, family));
     return answer;
   };
-  const checks: Array<Promise<LoadResolveProblem[]>> = [];
+}
+
+/**
+ * `source` words given by a host name (a proxy's, a default-server's, a server's): each gets its
+ * address (`address`, what the connections bind to, set in place before the engine builds its
+ * servers from the configuration), or HAProxy's alert when the name gives none.
+ */
+export async function resolveSources(config: Config, lookup: NonNullable<LoadResolveOptions['lookup']> = systemLookup, resolves: Resolves = onceEach(lookup)): Promise<LoadResolveProblem[]> {
+  const named = new Set<SourceAddress>();
+  const add = (source: SourceAddress | undefined): void => {
+    if (source?.hostName && source.address === undefined) named.add(source);
+  };
+  for (const proxy of config.proxies) {
+    add(proxy.source);
+    add(proxy.defaultServer.source);
+    for (const server of proxy.servers) add(server.options.source);
+  }
+  const problems = await Promise.all([...named].map(async (source): Promise<LoadResolveProblem[]> => {
+    const { name, family, unresolved, loc } = source.hostName!;
+    const address = await resolves(name, family);
+    if (address !== undefined) {
+      source.address = address;
+      return [];
+    }
+    return [{ severity: 'alert', file: loc.file, line: loc.line, message: unresolved }];
+  }));
+  return problems.flat();
+}
+
+export async function resolveAtLoad(config: Config, options: LoadResolveOptions = {}): Promise<LoadResolution> {
+  const starts: ServerStart[] = [];
+  const resolves = onceEach(options.lookup ?? systemLookup);
+  const checks: Array<Promise<LoadResolveProblem[]>> = [resolveSources(config, undefined, resolves)];
   if (options.logs !== false) {
     const seen = new Set<object>();
     for (const t of [...config.global.logs, ...config.proxies.flatMap((p) => p.logs)]) {

@@ -177,3 +177,65 @@ test('a health check address (addr) and an agent address (agent-addr) given by a
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a source given by a host name (a backend\'s, a default-server\'s, a server\'s) is resolved at load: one that gives no address is refused as by haproxy -c', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-resolve-'));
+  const haproxy = requireHaproxy(t);
+  /** Lines 12 and 13 (the backend's first two): HAProxy's exit status for `-c` and its alert ('' for none), recorded from 2.6.12. */
+  const cases: Array<[string, number, string]> = [
+    ['source localhost\n    server s1 127.0.0.1:80 source ipv4@localhost:0', 0, ''],
+    ['source nonexistent.invalid\n    server s1 127.0.0.1:80', 1, "parsing [x.cfg:12] : 'source nonexistent.invalid' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'"],
+    ['source 127.0.0.1\n    server s1 127.0.0.1:80 source nonexistent.invalid:0', 1, "[x.cfg:13] : 'server b/s1' : "],
+    ['default-server source ipv4@nonexistent.invalid\n    server s1 127.0.0.1:80', 1, "[x.cfg:12] : "],
+  ];
+  /** Loadstar's one line where HAProxy spreads the option's alert over three. */
+  const ours: Record<number, string> = {
+    2: "[x.cfg:13] : 'server b/s1' : 'source nonexistent.invalid:0' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid:0'.",
+    3: "[x.cfg:12] : 'source ipv4@nonexistent.invalid' : invalid address: 'nonexistent.invalid' in 'ipv4@nonexistent.invalid'.",
+  };
+  try {
+    for (const [i, [lines, status, said]] of cases.entries()) {
+      fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    ${lines}\n`);
+      const mine = await loadstarCheck(path.join(dir, 'x.cfg'));
+      assert.equal(mine.status, status, `${lines}\n${mine.output}`);
+      const alert = ours[i] ?? said;
+      if (alert) assert.ok(mine.output.replaceAll(dir + path.sep, '').includes(`[ALERT] ${alert}\n`), mine.output);
+      if (!haproxy) continue;
+      const theirs = haproxyCheck('x.cfg', dir);
+      assert.equal(theirs.status, status, `haproxy: ${lines}\n${theirs.output}`);
+      if (said) assert.ok(theirs.output.includes(said), theirs.output);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the engine binds a server\'s connections to the address its source name gives, and refuses a start or a reload to a source name that gives none', { timeout: 30_000 }, async () => {
+  const origin = await startRawServer((socket) => {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.on('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${peer.length}\r\nconnection: close\r\n\r\n${peer}`));
+  });
+  const [port, sourcePort] = [await freePort(), await freePort()];
+  const parsed = (lines: string) => {
+    const r = parseConfig([{ name: 'x.cfg', text: `${head(port)}    ${lines}\n` }]);
+    assert.ok(r.ok, formatDiagnostics(r.diagnostics));
+    return r.config;
+  };
+  const refusal = "parsing [x.cfg:12] : 'source nonexistent.invalid' : invalid address: 'nonexistent.invalid' in 'nonexistent.invalid'";
+  const refused = new Engine(parsed(`source nonexistent.invalid\n    server s1 127.0.0.1:${origin.port}`), { sink: { traffic: () => {}, alert: () => {} } });
+  const engine = new Engine(parsed(`source ipv4@localhost:${sourcePort}\n    server s1 127.0.0.1:${origin.port}`), { sink: { traffic: () => {}, alert: () => {} } });
+  try {
+    try {
+      await assert.rejects(refused.start(), (e: Error & { code?: string }) => e.code === 'LS_ERR_ENG_RESOLVE' && e.message === refusal);
+    } finally {
+      await refused.stop(0);
+    }
+    await engine.start();
+    assert.equal((await requests(port, '/'))[0], `200 127.0.0.1:${sourcePort}`);
+    await assert.rejects(engine.reload(parsed(`source nonexistent.invalid\n    server s1 127.0.0.1:${origin.port}`)), (e: Error) => e.message === refusal);
+    assert.equal((await requests(port, '/'))[0], `200 127.0.0.1:${sourcePort}`, 'the running configuration goes on');
+  } finally {
+    await engine.stop(0);
+    await origin.close();
+  }
+});
