@@ -443,7 +443,8 @@ export class Engine {
    * saved, `saved`). Resolutions start with the tables.
    */
   private async prepareResolvers(config: Config, tables: Tables, previous?: Tables, saved?: (backend: string, server: string) => string | undefined): Promise<void> {
-    tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.logger.alert(m));
+    // Through healthNotify: a backend the DNS leaves without servers is told as a check leaving it so would be (alert and emerg log line).
+    tables.resolvers = EngineResolvers.build(config, tables.backends, (m) => this.healthNotify(m));
     await tables.resolvers?.prepare(previous?.backends, saved);
     // The other servers given by a host name: HAProxy refuses the configuration when one gives no address
     // (its init-addr honoured; `last` is the same server and name in the running tables). Looked up off the event loop.
@@ -480,9 +481,10 @@ export class Engine {
   }
 
   private healthNotify(message: string, event?: HealthEvent, mail?: MailedLine): void {
-    this.logger.alert(message);
-    // To the backend's syslog servers too, at HAProxy's level: the state change's, emerg for a backend left without servers.
     const noServer = mail ? undefined : /^backend (.+) has no server available!$/.exec(message)?.[1];
+    // HAProxy's alert quotes the backend's name (set_backend_down: "backend 'app' has no server available!"); its log line does not.
+    this.logger.alert(noServer === undefined ? message : `backend '${noServer}' has no server available!`);
+    // To the backend's syslog servers too, at HAProxy's level: the state change's, emerg for a backend left without servers.
     const backend = mail?.backend ?? noServer;
     const proxy = backend === undefined ? undefined : this.config.proxies.find((p): p is Proxy => p.name === backend && (p.kind === 'backend' || p.kind === 'listen'));
     if (proxy) this.logger.proxyEvent(proxy, mail ? syslogLevel(mail.level) : LOG_EMERG, message);

@@ -518,10 +518,6 @@ export class HttpFrontend implements Frontend {
     this.logger.proxyEvent(backend.config, LOG_ALERT, message);
   }
 
-  noServerAvailable(backend: HttpBackend): void {
-    this.logger.alert(`backend ${backend.name} has no server available!`);
-  }
-
   /** `option logasap`: the exchange's log line goes out now that its response head is in. */
   logEarly(tx: HttpTransaction): void {
     this.logger.requestAsap(exchangeRecord(this, tx));

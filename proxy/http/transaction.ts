@@ -831,8 +831,8 @@ export class HttpTransaction implements ServerSession {
         // No server at all: the request never queued, %Tw stays -1 as in HAProxy (a queue timeout keeps its wait).
         if (!('error' in result) || result.error !== 'no-server') this.tw = Date.now() - this.startedAt;
         if ('error' in result) {
+          // No alert per request: HAProxy says "has no server available!" once, when the backend goes down (set_backend_down).
           this.termination = result.error === 'no-server' ? 'SC' : 'sQ';
-          if (result.error === 'no-server') this.frontend.noServerAvailable(backend);
           return this.fail(503);
         }
         this.slotHeld = true;

@@ -454,7 +454,7 @@ export class TcpFrontend implements Frontend {
         // No server at all: the request never queued, %Tw is -1 as in HAProxy (a queue timeout keeps its wait).
         if (!('error' in result) || result.error !== 'no-server') record.tw = Date.now() - record.acceptedAt;
         if ('error' in result) {
-          if (result.error === 'no-server') this.logger.alert(`backend ${backend.name} has no server available!`);
+          // No alert per connection: HAProxy says "has no server available!" once, when the backend goes down.
           record.termination = result.error === 'no-server' ? 'SC' : 'sQ';
           return this.endUnconnected(record);
         }

@@ -187,3 +187,12 @@ defaults
     timeout server 5s
 ${defaults}`;
 }
+
+/**
+ * A haproxy log line in the words of its alert on stderr, which Loadstar's alerts follow: the two
+ * differ only for a backend left without servers, whose alert quotes the name (set_backend_down:
+ * "backend 'app' has no server available!") where the log line does not.
+ */
+export function inAlertWords(logLine: string): string {
+  return logLine.replace(/^backend (\S+) has no server available!$/, "backend '$1' has no server available!");
+}

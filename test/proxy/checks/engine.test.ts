@@ -86,7 +86,7 @@ test('a refused connection marks the last server DOWN: the backend has no server
     await a.server.close();
     await waitFor('a DOWN', () => !sa.usable, 3000);
     assert.ok(lb.alerts.some((l) => /^Server app\/a is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: \d+ms\. 0 active and 0 backup servers left\./.test(l)), lb.alerts.join('\n'));
-    assert.ok(lb.alerts.includes('backend app has no server available!'));
+    assert.ok(lb.alerts.includes("backend 'app' has no server available!"));
     const started = Date.now();
     assert.equal((await request(lb.port, '/')).status, 503);
     assert.ok(Date.now() - started < 1000);

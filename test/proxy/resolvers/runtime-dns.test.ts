@@ -10,7 +10,7 @@ import http from 'node:http';
 import { startFakeDns } from '../../helpers/fake-dns.ts';
 import type { FakeDns } from '../../helpers/fake-dns.ts';
 import { freePort, startEngine } from '../../helpers/net.ts';
-import { requireHaproxy, startHaproxy } from '../../helpers/haproxy.ts';
+import { requireHaproxy, startHaproxy, inAlertWords } from '../../helpers/haproxy.ts';
 import { cli } from '../stats/helpers.ts';
 
 interface Proxy {
@@ -29,7 +29,7 @@ const loadstar: Runner = async (config) => {
 const haproxy: Runner = async (config, port) => {
   const h = await startHaproxy(config, port);
   // The log lines (stdout, raw format) and not their [WARNING] copies on stderr.
-  return { lines: () => h.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')), stop: () => h.stop() };
+  return { lines: () => h.output().split('\n').filter((l) => l !== '' && !l.startsWith('[')).map(inAlertWords), stop: () => h.stop() };
 };
 
 function config(dns: FakeDns, port: number, stats: number, resolvers: string, backend: string): string {
@@ -127,7 +127,7 @@ const TEMPLATE_LINES = [
   'Server be/web1 is going DOWN for maintenance (No IP for server ). 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
   'Server be/web2 is going DOWN for maintenance (DNS NX status). 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
   'Server be/web3 is going DOWN for maintenance (DNS NX status). 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
-  'backend be has no server available!',
+  "backend 'be' has no server available!",
 ];
 
 const TEMPLATE_STAT = ['web1 no check 127.0.0.2:8080', 'web2 no check 127.0.0.3:8080', 'web3 MAINT (resolution) '];
@@ -348,7 +348,7 @@ const SRV_LINES = [
   'Server be/web1 is going DOWN for maintenance (entry removed from SRV record). 2 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
   'Server be/web2 is going DOWN for maintenance (entry removed from SRV record). 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
   'Server be/web3 is going DOWN for maintenance (entry removed from SRV record). 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
-  'backend be has no server available!',
+  "backend 'be' has no server available!",
 ];
 
 const SRV_STAT = ['web1 MAINT (resolution) ', 'web2 no check 127.0.0.12:8002', 'web3 MAINT (resolution) '];
@@ -426,7 +426,7 @@ const CHECKED_LINES = [
   'Server be/s1 administratively READY thanks to valid DNS answer.',
   'be/s1 changed its IP from 127.0.0.2 to 127.0.0.3 by fake/ns1.',
   'Server be/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
-  'backend be has no server available!',
+  "backend 'be' has no server available!",
   'Server be/s1 was DOWN and now enters maintenance (DNS NX status).',
 ];
 
