@@ -56,6 +56,12 @@ export interface BackendDraft {
   argument: string;
   servers: ServerDraft[];
   health: HealthDraft;
+  /**
+   * The health-check kind as read from the text (an edit form): the servers'
+   * own `check` flags ride along only while checks stay on (or stay off);
+   * turning them on or off reaches every server, as the wizard writes new ones.
+   */
+  healthRead?: HealthCheckSpec['type'];
   /** Sticky sessions: off, a cookie Loadstar adds (insert), the application's own cookie (prefix/rewrite), the visitor's IP address (balance source). */
   sticky: StickyChoice;
   /** The cookie's name (cookie choices). */
@@ -367,6 +373,7 @@ export function backendDraft(form: BackendForm, model?: FormModel | null): Backe
       ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true,
     })),
     health: healthDraft(form.healthCheck),
+    healthRead: form.healthCheck.type,
     ...stickyDraft(form),
     alert: alertDraft(form.emailAlert, model),
   };
@@ -672,6 +679,8 @@ export function newServerCookie(b: BackendDraft, s: ServerDraft): string | undef
 }
 
 export function backendSpec(b: BackendDraft): BackendSpec {
+  // Checks turned on or off in the form: the kind chosen decides for every server, not the flags as read.
+  const keepCheck = b.healthRead === undefined || (b.healthRead === 'none') === (b.health.type === 'none');
   return {
     name: b.name,
     mode: b.mode,
@@ -681,7 +690,7 @@ export function backendSpec(b: BackendDraft): BackendSpec {
       const extra = cookie !== undefined ? [...(s.extra ?? []), 'cookie', cookie] : s.extra;
       return {
         name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
-        ...(extra ? { extra } : {}), ...(s.check !== undefined ? { check: s.check } : {}),
+        ...(extra ? { extra } : {}), ...(s.check !== undefined && keepCheck ? { check: s.check } : {}),
       };
     }),
     healthCheck: healthSpec(b.health),

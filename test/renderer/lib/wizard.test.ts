@@ -400,3 +400,29 @@ test('a Host-is rule on a site off its scheme\'s port is told the host:port valu
   assert.deepEqual(hostValuesWithPort({ kind: 'tcp', port: '9502', tls: 'none' }, rule), []);
   assert.deepEqual(hostValuesWithPort({ kind: 'http', port: '', tls: 'none' }, rule), []);
 });
+
+test('turning health checks on or off in a backend form reaches the servers already there, keeping their other options', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n`
+    + '    server a1 127.0.0.1:8001 maxconn 50\n    server a2 127.0.0.1:8002\n';
+  const b = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  b.health = { ...b.health, type: 'http', path: '/health', inter: '1' };
+  const on = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(on.ok, JSON.stringify(on));
+  assert.match(on.text!, /option httpchk GET \/health\n/);
+  assert.match(on.text!, /server a1 127\.0\.0\.1:8001 check inter 1s maxconn 50\n/);
+  assert.match(on.text!, /server a2 127\.0\.0\.1:8002 check inter 1s\n/);
+  assertHaproxyAccepts(t, on.text!);
+
+  const back = backendDraft(formModel(parseConfig([{ name: 'x', text: on.text! }]).config).backends[0]!);
+  back.health = { ...back.health, type: 'none' };
+  const off = applyEdits(on.text!, [{ op: 'set-backend', backend: backendSpec(back), previousName: 'app' }]);
+  assert.ok(off.ok, JSON.stringify(off));
+  assert.doesNotMatch(off.text!, /option httpchk|check/);
+  assert.match(off.text!, /server a1 127\.0\.0\.1:8001 maxconn 50\n {4}server a2 127\.0\.0\.1:8002\n/);
+
+  // Checks staying on keep a server written without `check` as it is.
+  const mixed = `${HEAD}backend app\n    server a1 127.0.0.1:8001 check\n    server a2 127.0.0.1:8002\n`;
+  const m = backendDraft(formModel(parseConfig([{ name: 'x', text: mixed }]).config).backends[0]!);
+  m.health = { ...m.health, type: 'http', path: '/health' };
+  assert.deepEqual(backendSpec(m).servers.map((s) => s.check), [true, false]);
+});
