@@ -1208,7 +1208,7 @@ export class HttpTransaction implements ServerSession {
 
   // ------------------------------------------------------------------ response side
 
-  private onResponseHead(head: ResponseHead): boolean {
+  private onResponseHead(head: ResponseHead): boolean | 'tunnel' {
     if (faults.armed) faultPoint('response-head');
     if (this.frontend.logsServerConnection && this.serverNoted === undefined) this.serverNoted = this.serverConnection();
     if (this.clientGone && head.status !== 101 && !isInterimStatus(head.status)) return this.answerForNobody(head);
@@ -1279,9 +1279,10 @@ export class HttpTransaction implements ServerSession {
 
   /**
    * The response rules on a final response head (the server's, or a cache's), then the head as it
-   * goes to the client, held until the end of the read; true when no body follows (HEAD).
+   * goes to the client, held until the end of the read; true when no body follows (HEAD), 'tunnel'
+   * when a tunnel does (a 2xx to CONNECT).
    */
-  private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean {
+  private relayResponseHead(head: ResponseHead, compressing: boolean, bodyComes = true): boolean | 'tunnel' {
     return this.afterResponseRules(head, compressing, this.responseRules(head, 'backend', 0), bodyComes);
   }
 
@@ -1300,7 +1301,7 @@ export class HttpTransaction implements ServerSession {
   }
 
   /** What follows the response rules: a wait for the body, the answer replacing the server's, or its head on its way out. */
-  private afterResponseRules(head: ResponseHead, compressing: boolean, outcome: LocalAnswer | ResponseRulesPaused | undefined, bodyComes: boolean): boolean {
+  private afterResponseRules(head: ResponseHead, compressing: boolean, outcome: LocalAnswer | ResponseRulesPaused | undefined, bodyComes: boolean): boolean | 'tunnel' {
     if (outcome !== undefined && 'waitForBody' in outcome) {
       // No body to wait for (a HEAD, 204, 304, an empty one, a cached object): the rules go on at once.
       if (!bodyComes || !responseHasBody(this.request.method, head)) return this.afterResponseRules(head, compressing, this.responseRules(head, outcome.side, outcome.next), bodyComes);
@@ -1371,7 +1372,10 @@ export class HttpTransaction implements ServerSession {
     }
     // h2 clients get names in lower case whatever the table says (h2.ts).
     const adjust = r.versionMajor === 1 ? this.frontend.caseAdjust : undefined;
-    if (head.status === 101 && r.upgrade) {
+    // A 2xx to CONNECT from an HTTP/1 server opens a tunnel, as after a 101 (HAProxy's H1 mux switches
+    // both sides to tunnel mode): relayed as the server wrote it, no Connection header added.
+    const connectTunnel = r.method === 'CONNECT' && head.status >= 200 && head.status < 300 && !this.upstream!.h2;
+    if ((head.status === 101 && r.upgrade) || connectTunnel) {
       // The server's Connection: upgrade and Upgrade headers went out in place. An HTTP/2 server's
       // WebSocket answer has no Sec-WebSocket-Accept: an HTTP/1.1 client gets the one for its key.
       if (r.versionMajor === 1 && this.upstream!.h2 && isWebsocketUpgrade(h) && getHeader(h, 'sec-websocket-accept') === undefined) {
@@ -1383,7 +1387,7 @@ export class HttpTransaction implements ServerSession {
       this.responseStarted = true;
       this.writeClient(out);
       this.startTunnel();
-      return true;
+      return connectTunnel ? 'tunnel' : true;
     }
     const http11 = r.versionMajor > 1 || (r.versionMajor === 1 && r.versionMinor >= 1);
     // An HTTP/1.1 answer whose length is known but whose fields no longer say it (an http-response rule

@@ -43,8 +43,11 @@ export interface ResponseHead {
 
 /** What the transaction using a connection wants to hear about. */
 export interface UpstreamHandlers {
-  /** Return true when the response has no body (answer to HEAD). */
-  head(head: ResponseHead): boolean;
+  /**
+   * Return true when the response has no body (answer to HEAD); 'tunnel' when nothing after the head
+   * is HTTP any more (a 2xx to CONNECT: llhttp stops there as after a 101, and the rest is the tunnel's).
+   */
+  head(head: ResponseHead): boolean | 'tunnel';
   /**
    * A piece of the response body. It may be a view of a buffer the connection reads into again
    * after this read (see `RAW_BODY_MIN`): write it or copy it, never keep it.
@@ -284,7 +287,10 @@ export class UpstreamConnection {
         // The server's framing, as llhttp reads it: before http-response rules may edit the fields.
         // Only reads into ReadBuffers (plain TCP) are relayed raw or taken from.
         const length = this.reads ? bodyLength(head) : -1;
-        if (handlers.head(head)) return 1;
+        const bodyless = handlers.head(head);
+        // llhttp's 2: no body, and what follows is an upgraded protocol's.
+        if (bodyless === 'tunnel') return 2;
+        if (bodyless) return 1;
         if (!this.reads || this.handlers !== handlers || this.dead || length <= 0) return 0;
         if (length < RAW_BODY_MIN) {
           // The whole body ends this read, right after the head (the read began with the status line):
