@@ -391,6 +391,7 @@ function checkServer(s: ServerSpec | undefined, at: string, problem: (field: str
   if (!validPort(s.port)) problem(`${at}.port`, `a port between 1 and 65535 (got ${JSON.stringify(s.port)})`);
   if (s.weight !== undefined && !(Number.isInteger(s.weight) && s.weight >= 0 && s.weight <= 256)) problem(`${at}.weight`, 'a whole number from 0 to 256');
   if (s.extra !== undefined && (!Array.isArray(s.extra) || !s.extra.every(validWord))) problem(`${at}.extra`, 'a list of option words');
+  if (s.previousName !== undefined && !validName(s.previousName)) problem(`${at}.previousName`, `the server's name in the text (got ${JSON.stringify(s.previousName)})`);
 }
 
 function checkBackend(spec: BackendSpec | undefined, problem: (field: string, message: string) => void): void {
@@ -839,13 +840,24 @@ function spliceServers(
   const last = olds.length > 0 ? olds[olds.length - 1]!.loc.line - 1 : anchor;
   const inserted: string[] = [];
   const hc = spec.healthCheck;
+  // A renamed server claims its old line first, so a server given its old name is a new line, not that one.
+  const paired = new Map<ServerSpec, Directive>();
+  const previous = (s: ServerSpec): string | undefined => spec.renamed?.get(s.name) ?? (s.previousName !== s.name ? s.previousName : undefined);
   for (const s of spec.servers) {
-    const d = byName.get(spec.renamed?.get(s.name) ?? s.name);
-    if (!d || used.has(d)) {
+    const d = byName.get(previous(s) ?? '\0');
+    if (previous(s) !== undefined && d && !used.has(d)) { paired.set(s, d); used.add(d); }
+  }
+  for (const s of spec.servers) {
+    if (paired.has(s)) continue;
+    const d = byName.get(s.name);
+    if (d && !used.has(d)) { paired.set(s, d); used.add(d); }
+  }
+  for (const s of spec.servers) {
+    const d = paired.get(s);
+    if (!d) {
       inserted.push(indent + serverLine(s, hc, inherited));
       continue;
     }
-    used.add(d);
     const own = ownTimings(d, proxy);
     const pick = (f: 'interMs' | 'fall' | 'rise'): number | undefined => (hc?.[f] !== currentHc?.[f] ? hc?.[f] : own[f]);
     const line = serverLine(s, { type: hc?.type ?? 'none', interMs: pick('interMs'), fall: pick('fall'), rise: pick('rise') }, inherited);

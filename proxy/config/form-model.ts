@@ -104,6 +104,8 @@ export interface ServerSpec {
   check?: boolean;
   /** Other server options, as words, kept as they are (`cookie s1`, `maxconn 100`). */
   extra?: string[];
+  /** In a set-backend edit: the server's name in the text when the form renames it (its line stays where it is). */
+  previousName?: string;
 }
 
 export interface HealthCheckSpec {

@@ -34,6 +34,8 @@ export interface ServerDraft {
   check?: boolean;
   /** The server was in the text when the form opened (an edit form); absent for one added in the form. */
   fromText?: boolean;
+  /** Its name in the text (an edit form): a rename keeps the server's line where it is. */
+  originalName?: string;
 }
 
 export interface HealthDraft {
@@ -370,7 +372,7 @@ export function backendDraft(form: BackendForm, model?: FormModel | null): Backe
     argument: form.balance.argument ?? '',
     servers: form.servers.map((s) => ({
       name: s.name, address: s.address, port: String(s.port), weight: String(s.weight ?? 1), backup: s.backup ?? false,
-      ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true,
+      ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true, originalName: s.name,
     })),
     health: healthDraft(form.healthCheck),
     healthRead: form.healthCheck.type,
@@ -691,6 +693,7 @@ export function backendSpec(b: BackendDraft): BackendSpec {
       return {
         name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
         ...(extra ? { extra } : {}), ...(s.check !== undefined && keepCheck ? { check: s.check } : {}),
+        ...(s.originalName !== undefined && s.originalName !== s.name ? { previousName: s.originalName } : {}),
       };
     }),
     healthCheck: healthSpec(b.health),

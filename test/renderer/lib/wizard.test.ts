@@ -426,3 +426,20 @@ test('turning health checks on or off in a backend form reaches the servers alre
   m.health = { ...m.health, type: 'http', path: '/health' };
   assert.deepEqual(backendSpec(m).servers.map((s) => s.check), [true, false]);
 });
+
+test('renaming a server in a backend form keeps its line where it is, before the backup server', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    balance first\n`
+    + '    server a1 127.0.0.1:8001 check maxconn 10\n    server a2 127.0.0.1:8002 check maxconn 10\n    server spare 127.0.0.1:8009 check backup\n';
+  const b = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  b.servers[0]!.name = 'a2';
+  b.servers[1]!.name = 'a3';
+  const r = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.match(r.text!, /balance first\n {4}server a2 127\.0\.0\.1:8001 check maxconn 10\n {4}server a3 127\.0\.0\.1:8002 check maxconn 10\n {4}server spare 127\.0\.0\.1:8009 check backup\n$/);
+  assertHaproxyAccepts(t, r.text!);
+  // An unchanged form still writes nothing.
+  const same = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  const unchanged = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(same), previousName: 'app' }]);
+  assert.ok(unchanged.ok);
+  assert.equal(unchanged.text, text);
+});
