@@ -203,8 +203,12 @@ function withServerCookies(servers: readonly ServerSpec[], st: StickinessSpec | 
     if (!removeGenerated) return [...servers];
     return servers.map((s) => {
       const v = cookieOf(s);
-      const base = generatedCookie(s.name);
-      if (v === undefined || !(v === base || (v.startsWith(base) && /^\d+$/.test(v.slice(base.length))))) return s;
+      const generated = (name: string): boolean => {
+        const base = generatedCookie(name);
+        return v === base || (v!.startsWith(base) && /^\d+$/.test(v!.slice(base.length)));
+      };
+      // A server renamed in the same form keeps the value generated from its old name until now.
+      if (v === undefined || !(generated(s.name) || (s.previousName !== undefined && generated(s.previousName)))) return s;
       const at = s.extra!.indexOf('cookie');
       const extra = [...s.extra!.slice(0, at), ...s.extra!.slice(at + 2)];
       const { extra: _old, ...rest } = s;

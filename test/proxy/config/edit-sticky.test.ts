@@ -133,3 +133,13 @@ test('a backup server gets no generated cookie value (its clients go back to the
   assert.match(text, /server web1 127\.0\.0\.1:8001 cookie web1\n/);
   assert.match(text, /server spare 127\.0\.0\.1:8009 backup\n/);
 });
+
+test('turning stickiness off while renaming a server removes the value generated from its old name too', () => {
+  const on = edit(HEAD, [{ op: 'set-backend', backend: backend({ stickiness: { kind: 'cookie', cookie: 'SERVERID', mode: 'insert' } }) }]);
+  const form = app(on);
+  const servers = form.servers.map((s) => (s.name === 'web1' ? { ...s, name: 'w1', previousName: 'web1' } : s));
+  const { stickiness: _s, ...off } = { ...form, servers };
+  const text = edit(on, [{ op: 'set-backend', backend: off }]);
+  assert.doesNotMatch(text, /cookie/);
+  assert.match(text, /\n {4}server w1 127\.0\.0\.1:8001\n {4}server web:2 127\.0\.0\.1:8002\n/, 'the renamed server stays first');
+});
