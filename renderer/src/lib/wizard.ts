@@ -346,6 +346,36 @@ export function hostValuesWithPort(d: Pick<SiteDraft, 'kind' | 'port' | 'tls'>, 
   return values.filter((v) => !/:\d+$/.test(v) && !v.includes(':') && !have.has(`${v}:${port}`.toLowerCase())).map((v) => `${v}:${port}`);
 }
 
+/**
+ * What is wrong with an IP address or network of a "Source address in" rule, in words, or undefined:
+ * IPv4 with a prefix up to /32, IPv6 with one up to /128.
+ */
+export function badNetwork(value: string): string | undefined {
+  const [ip = '', prefix, more] = value.split('/');
+  const v6 = ip.includes(':');
+  const max = v6 ? 128 : 32;
+  const example = 'e.g. 192.168.1.0/24 or 10.0.0.5';
+  if (more !== undefined || !(v6 ? /^[0-9a-fA-F:.]+$/.test(ip) && ip.split('::').length <= 2 : badIpv4(ip) === undefined && /^[\d.]+$/.test(ip))) {
+    return `${value} is not an IP address or network: ${example}.`;
+  }
+  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max)) {
+    return `${value}: the number after '/' is the network's size, from 0 to ${max} for ${v6 ? 'IPv6' : 'IPv4'} (${example}).`;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a value of a "Host is" rule, in words, or undefined: browsers send the host
+ * name alone (a port after it off the usual one), so a web address or a path would never match.
+ */
+export function badHostValue(value: string): string | undefined {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value);
+  const rest = scheme ? value.slice(scheme[0].length) : value;
+  if (!scheme && !/[/?#]/.test(rest)) return undefined;
+  const host = /^[^/?#]*/.exec(rest)![0];
+  return `${value} would never match: browsers send the host name alone, ${host ? `${host} ` : ''}(without ${scheme ? scheme[0] : 'a path'}${scheme && /[/?#]/.test(rest) ? ' or a path' : ''}).`;
+}
+
 /** Words of a values field: `a.example, b.example` → ['a.example', 'b.example']. */
 export function words(text: string): string[] {
   return text.split(/[\s,]+/).filter((w) => w !== '');
@@ -555,7 +585,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           const vals = words(r.values);
           if (vals.length === 0) errors[`rules.${i}.values`] = 'Enter at least one value.';
           else if ((r.kind === 'path-begins' || r.kind === 'path-is') && !vals.every((v) => v.startsWith('/'))) errors[`rules.${i}.values`] = "A path starts with '/' (e.g. /static/).";
-          else if (r.kind === 'source-in' && !vals.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) errors[`rules.${i}.values`] = 'IP addresses or networks, e.g. 192.168.1.0/24.';
+          else if (r.kind === 'source-in' && vals.some((v) => badNetwork(v))) errors[`rules.${i}.values`] = vals.map(badNetwork).find((m) => m)!;
+          else if (r.kind === 'host-is' && vals.some((v) => badHostValue(v))) errors[`rules.${i}.values`] = vals.map(badHostValue).find((m) => m)!;
           if (r.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(r.header)) errors[`rules.${i}.header`] = 'The header name, e.g. User-Agent.';
           else if (r.kind === 'sni-is' && !vals.every((v) => /^[A-Za-z0-9_.-]+$/.test(v))) errors[`rules.${i}.values`] = 'Host names as the clients ask for them, e.g. git.home.arpa.';
           if (d.kind === 'tcp' && r.kind !== 'source-in' && r.kind !== 'sni-is') errors[`rules.${i}.kind`] = 'A TCP service routes by the TLS server name (SNI) or the source address.';

@@ -443,3 +443,19 @@ test('renaming a server in a backend form keeps its line where it is, before the
   assert.ok(unchanged.ok);
   assert.equal(unchanged.text, text);
 });
+
+test('the routing step refuses a network past /32 and a Host given as a web address, at the field and in words', () => {
+  const d = newSite('http');
+  const routing = (kind: 'source-in' | 'host-is', values: string): string | undefined => {
+    d.rules = [{ kind, header: '', values, backend: 'api' }];
+    d.defaultBackend = 'web';
+    return checkStep('routing', d, null, { kind: 'new' })['rules.0.values'];
+  };
+  assert.match(routing('source-in', '10.0.0.0/33') ?? '', /10\.0\.0\.0\/33: the number after '\/' is the network's size, from 0 to 32/);
+  assert.match(routing('source-in', 'fd00::/129') ?? '', /from 0 to 128 for IPv6/);
+  assert.match(routing('source-in', '300.1.1.1') ?? '', /not an IP address or network/);
+  assert.equal(routing('source-in', '10.0.0.0/8, 192.168.1.7 fd00::/64 ::1'), undefined);
+  assert.equal(routing('host-is', 'http://api.example.com/'), 'http://api.example.com/ would never match: browsers send the host name alone, api.example.com (without http:// or a path).');
+  assert.match(routing('host-is', 'api.example.com/v1') ?? '', /api\.example\.com \(without a path\)/);
+  assert.equal(routing('host-is', 'api.example.com API.home.arpa:8080 [fd00::1]:8080'), undefined);
+});
