@@ -93,7 +93,8 @@ type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | '
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
   return rules.map((rule, i) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const act = compileRequestAction(rule.action, proxy, errorResponse);
+    const compiled = compileRequestAction(rule.action, proxy, errorResponse);
+    const act: RequestStep = writesConnection(rule.action) ? (tx) => ((tx.connectionByRule = true), compiled(tx)) : compiled;
     const step: RequestStep = when ? (tx) => (when(tx) ? act(tx) : 'continue') : act;
     // The last of early-hint rules next to each other sends the 103 they made, whatever its condition.
     if (rule.action.type !== 'early-hint' || rules[i + 1]?.action.type === 'early-hint') return step;
@@ -331,9 +332,20 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
 export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer = builtinResponse): ResponseStep[] {
   return rules.map((rule) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const act = compileResponseAction(rule.action, proxy, errorResponse);
+    const compiled = compileResponseAction(rule.action, proxy, errorResponse);
+    const act: ResponseStep = writesConnection(rule.action) ? (tx, head) => ((tx.responseConnectionByRule = true), compiled(tx, head)) : compiled;
     return when ? (tx, head) => (when(tx) ? act(tx, head) : undefined) : act;
   });
+}
+
+/**
+ * A rule that writes a Connection field. HAProxy's H1 mux takes the close and keep-alive tokens out
+ * of a message as it reads it, so the ones it finds when it writes the message were put there by a
+ * rule, and it obeys them: `close` ends that connection after the exchange (transaction.ts).
+ */
+function writesConnection(action: HttpAction): boolean {
+  const t = action.type;
+  return (t === 'set-header' || t === 'add-header' || t === 'replace-header' || t === 'replace-value') && action.name.toLowerCase() === 'connection';
 }
 
 /**

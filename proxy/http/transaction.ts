@@ -308,6 +308,13 @@ export class HttpTransaction implements ServerSession {
    * HAProxy 2.6 does (it sends such a request to the server without `connection: keep-alive`).
    */
   private framingClose = false;
+  /**
+   * An http-request / http-response rule wrote a Connection field (rules.ts): its `close` token,
+   * which HAProxy's H1 mux obeys as it writes the message, closes that side's connection after this
+   * exchange (the server's or the client's own tokens were never the rules' and are only dropped).
+   */
+  connectionByRule = false;
+  responseConnectionByRule = false;
   /** The response head, held until the end of the read it came in so a small body can join it. */
   private pendingHead: string | undefined;
   private cancelWait: (() => QueuePositions | undefined) | undefined;
@@ -1140,6 +1147,8 @@ export class HttpTransaction implements ServerSession {
       let value = h[i + 1]!;
       if (name.length === sendNameLength && name === sendName) continue;
       if (name.length === 10 && name === 'connection') {
+        // A rule's `close`: this server connection serves this request alone and is told so (h1_process_output).
+        if (this.connectionByRule && hasToken(value, 'close')) this.framingClose = true;
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 17 && name === 'transfer-encoding') {
@@ -1333,10 +1342,13 @@ export class HttpTransaction implements ServerSession {
     // writes the start line it received; an HTTP/2 server's answer has no reason.
     let out = `HTTP/1.${response10 ? 0 : 1} ${statusCode(head.status)} ${head.reason}\r\n`;
     const h = head.headers;
+    /** A rule's `close` in the Connection field: the client's connection ends after this answer, and says so. */
+    let closeByRule = false;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase();
       let value = h[i + 1]!;
       if (name.length === 10 && name === 'connection') {
+        if (this.responseConnectionByRule && hasToken(value, 'close')) closeByRule = true;
         value = connectionValueToForward(value);
         if (value === '') continue;
       } else if (name.length === 14 && name === 'content-length') {
@@ -1416,7 +1428,7 @@ export class HttpTransaction implements ServerSession {
         this.announcedEndsChunks = chunked && this.bodyFraming === 'chunked';
       }
     }
-    if (!r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
+    if (closeByRule || !r.keepAlive || (this.client.draining && !this.client.clientEnded) || this.client.retired || this.frontend.closeClient) this.closeAfter = true;
     // HAProxy's h1_update_res_conn_value: say what differs from the versions' default.
     if (this.closeAfter) {
       if (!response10) out += 'connection: close\r\n';
