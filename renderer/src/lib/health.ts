@@ -118,6 +118,22 @@ export function backendNow(usable: number, total: number): { status: string; tex
 }
 
 /**
+ * A backend's server count in words, its backup servers apart (they take traffic only when no
+ * regular server is up): "2/2 up, backup 1 standing by", "0/2 up, backup 1 serving",
+ * "2/2 up, backup 1 down". Only backup servers (or none): "1/1 up", as before.
+ */
+export function serverCountText(servers: ReadonlyArray<{ usable: boolean; backup: boolean }>): string {
+  const active = servers.filter((s) => !s.backup);
+  const backups = servers.filter((s) => s.backup);
+  const up = (list: typeof servers): number => list.filter((s) => s.usable).length;
+  if (active.length === 0 || backups.length === 0) return `${up(servers)}/${servers.length} up`;
+  const backupUp = up(backups);
+  const down = backups.length - backupUp;
+  const standing = backupUp === 0 ? [] : [`${backupUp} ${up(active) > 0 ? 'standing by' : 'serving'}`];
+  return `${up(active)}/${active.length} up, backup ${[...standing, ...(down > 0 ? [`${down} down`] : [])].join(', ')}`;
+}
+
+/**
  * The rows that need attention (their `attention`, else by their status), in
  * words (never colour alone): "3 of 300 servers need attention", the first
  * `max` of them to name, and how many more.

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bandLabelFits, checkCodeText, timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
+import { bandLabelFits, checkCodeText, serverCountText, timelineKeysOf, timelinesToReload } from '../../../renderer/src/lib/health.ts';
 
 test('a health event or a state change across bands names its server and its backend; alerts and lifecycle name none', () => {
   assert.deepEqual(timelineKeysOf({ type: 'health', event: { backend: 'big', server: 'node003' } }), ['big/node003', 'big/']);
@@ -145,4 +145,14 @@ test('a band carries its name only where the name fits whole at the bar\'s drawn
   assert.equal(bandLabelFits('UP', 7, 0), true);
   assert.equal(bandLabelFits('UP', 5, 0), false);
   assert.equal(bandLabelFits('Loadstar not running', 17, 0), false);
+});
+
+test("a backend's count keeps its backup servers apart: standing by while a regular server is up, serving when none is, or down", () => {
+  const s = (usable: boolean, backup = false) => ({ usable, backup });
+  assert.equal(serverCountText([s(true), s(true), s(true, true)]), '2/2 up, backup 1 standing by');
+  assert.equal(serverCountText([s(false), s(false), s(true, true)]), '0/2 up, backup 1 serving');
+  assert.equal(serverCountText([s(true), s(false), s(false, true), s(true, true)]), '1/2 up, backup 1 standing by, 1 down');
+  assert.equal(serverCountText([s(true), s(true), s(false, true)]), '2/2 up, backup 1 down');
+  assert.equal(serverCountText([s(true), s(false), s(true)]), '2/3 up', 'no backup server: as before');
+  assert.equal(serverCountText([s(true, true)]), '1/1 up', 'only backup servers: they are the servers');
 });
