@@ -1266,7 +1266,12 @@ export class HttpTransaction implements ServerSession {
     const transferEncoding = framing === 'chunked';
     // A Content-Length beside a Transfer-Encoding is dropped as HAProxy's H1 parser drops it
     // (RFC 9112 §6.3: the encoding frames the body): captures, rules, logs and the client never see it.
-    if (transferEncoding) deleteHeader(head.headers, 'content-length');
+    if (transferEncoding) {
+      const length = head.headers.length;
+      deleteHeader(head.headers, 'content-length');
+      // A server that said both is not trusted with another request (HAProxy's H1 mux closes its connection).
+      if (head.headers.length !== length) this.framingClose = true;
+    }
     this.responseCaptures = captureMessage(this.frontend.config, head.headers, true);
     // Before the response rules edit the headers, as HAProxy counts it (htx-size.ts).
     this.headBytesOut += htxHeadSize(HTX_VERSION, statusCode(head.status), head.reason, head.headers)

@@ -191,3 +191,32 @@ test('a status above 599 resets an HTTP/2 client\'s stream too: haproxy relays i
     await origin.close();
   }
 });
+
+test('a server connection that answered with both a Content-Length and chunks serves no other request, as haproxy closes it', async (t) => {
+  const origin = await answeringOrigin(() => 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+  const config = proxyTo(origin.port);
+  try {
+    await sideBySide(t, config, async (port) => {
+      const before = origin.connections();
+      const answers = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.split('0\r\n\r\n').length === 2 && !got.includes('/2')) {
+            got += '/2';
+            s.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+          }
+          if (got.split('0\r\n\r\n').length === 3) s.destroy();
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve(got));
+        setTimeout(() => s.destroy(), 3000);
+      });
+      assert.equal(answers, `${CHUNKED_OK}/2${CHUNKED_OK}`);
+      assert.equal(origin.connections() - before, 2, 'the second request went over a new server connection');
+    });
+  } finally {
+    await origin.close();
+  }
+});
