@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES, badExpectStatus,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -438,7 +438,8 @@ function checkBackend(spec: BackendSpec | undefined, problem: (field: string, me
     if (!['none', 'tcp', 'http'].includes(hc.type)) problem('backend.healthCheck.type', 'none, tcp or http');
     if (hc.method !== undefined && !HTTP_METHOD.test(hc.method)) problem('backend.healthCheck.method', 'an HTTP method such as GET or HEAD');
     if (hc.path !== undefined && (!validWord(hc.path) || !hc.path.startsWith('/'))) problem('backend.healthCheck.path', "a path starting with '/'");
-    if (hc.expectStatus !== undefined && !(Number.isInteger(hc.expectStatus) && hc.expectStatus >= 100 && hc.expectStatus <= 599)) problem('backend.healthCheck.expectStatus', 'an HTTP status from 100 to 599');
+    const badStatus = hc.expectStatus !== undefined && (typeof hc.expectStatus === 'number' || typeof hc.expectStatus === 'string') ? badExpectStatus(hc.expectStatus) : hc.expectStatus !== undefined ? 'an HTTP status from 100 to 599' : undefined;
+    if (badStatus) problem('backend.healthCheck.expectStatus', badStatus);
     if (hc.interMs !== undefined && !(Number.isInteger(hc.interMs) && hc.interMs >= 100 && hc.interMs <= 3_600_000)) problem('backend.healthCheck.interMs', 'between 100 ms and 1 hour');
     if (hc.fall !== undefined && !(Number.isInteger(hc.fall) && hc.fall >= 1 && hc.fall <= 100)) problem('backend.healthCheck.fall', 'a whole number from 1 to 100');
     if (hc.rise !== undefined && !(Number.isInteger(hc.rise) && hc.rise >= 1 && hc.rise <= 100)) problem('backend.healthCheck.rise', 'a whole number from 1 to 100');

@@ -115,8 +115,11 @@ export interface HealthCheckSpec {
   method?: string;
   /** http: default /. */
   path?: string;
-  /** http: the status expected (`http-check expect status N`); default any 2xx/3xx. */
-  expectStatus?: number;
+  /**
+   * http: the status expected (`http-check expect status N`), or statuses and ranges as HAProxy's
+   * `status` takes them (`200-399`, `200,301-302`); default any 2xx/3xx.
+   */
+  expectStatus?: number | string;
   /** Between checks, ms; default 2000. */
   interMs?: number;
   /** Failed checks in a row before DOWN; default 3. */
@@ -400,11 +403,25 @@ export function emailAlert(p: BalancingProxy): EmailAlertSpec | undefined {
   return { mailers: a.mailers, from: a.from, to: a.to, ...(a.level !== undefined ? { level: a.level } : {}), ...(a.myhostname !== undefined ? { myhostname: a.myhostname } : {}) };
 }
 
-/** `http-check expect status N` (one status, no `!`) → N; anything else → undefined. */
-export function expectStatusOf(d: Directive): number | undefined {
+/** Statuses and ranges as `http-check expect status` takes them: `200`, `200-399`, `200,301-302`. */
+export const EXPECT_STATUS = /^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/;
+
+/** `http-check expect status N` (one status, no `!`) → N; statuses or ranges (`200-399`) → that text; anything else → undefined. */
+export function expectStatusOf(d: Directive): number | string | undefined {
   const words = [...d.keyword.split(' '), ...d.args];
-  if (words.length !== 4 || words[0] !== 'http-check' || words[1] !== 'expect' || words[2] !== 'status' || !/^\d{3}$/.test(words[3]!)) return undefined;
-  return Number(words[3]);
+  if (words.length !== 4 || words[0] !== 'http-check' || words[1] !== 'expect' || words[2] !== 'status' || !EXPECT_STATUS.test(words[3]!)) return undefined;
+  return /^\d{3}$/.test(words[3]!) ? Number(words[3]) : words[3];
+}
+
+/** What is wrong with an expected status (a number, or statuses and ranges as text), or undefined. */
+export function badExpectStatus(v: number | string): string | undefined {
+  const text = String(v);
+  if ((typeof v === 'number' && !Number.isInteger(v)) || !EXPECT_STATUS.test(text)) return 'an HTTP status from 100 to 599 (200), a range (200-399) or several separated by commas';
+  for (const part of text.split(',')) {
+    const [lo, hi = lo] = part.split('-').map(Number) as [number, number?];
+    if (!(lo >= 100 && hi! <= 599 && lo <= hi!)) return `${part}: statuses go from 100 to 599, the lower first`;
+  }
+  return undefined;
 }
 
 /** Options of a `cookie` line that take a value (kept in `extra` with it). */

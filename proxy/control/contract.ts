@@ -723,8 +723,8 @@ export interface HealthCheckSpec {
   method?: string;
   /** http: default / */
   path?: string;
-  /** http: `http-check expect status N`; default any 2xx/3xx */
-  expectStatus?: number;
+  /** http: `http-check expect status N`, or statuses and ranges as text (`200-399`, `200,301-302`); default any 2xx/3xx */
+  expectStatus?: number | string;
   /** ms between checks, default 2000 */
   interMs?: number;
   /** failed checks before DOWN, default 3 */

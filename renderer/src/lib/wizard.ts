@@ -650,10 +650,11 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         if (h.type === 'http') {
           if (!h.path.startsWith('/') || /\s/.test(h.path)) errors[`${at}.path`] = "A path starting with '/', e.g. /health.";
           if (!/^[A-Z]+$/.test(h.method)) errors[`${at}.method`] = 'An HTTP method in capitals, e.g. GET or HEAD.';
-          if (h.expectStatus !== '' && !(int(h.expectStatus) >= 100 && int(h.expectStatus) <= 599)) errors[`${at}.expectStatus`] = 'An HTTP status from 100 to 599, or empty for any 2xx/3xx.';
+          const status = badExpectStatus(h.expectStatus);
+          if (status) errors[`${at}.expectStatus`] = status;
         }
-        const inter = Number(h.inter);
-        if (!(inter >= 0.1 && inter <= 3600)) errors[`${at}.inter`] = 'Seconds between checks: from 0.1 to 3600.';
+        const inter = secondsOf(h.inter);
+        if (!(inter >= 0.1 && inter <= 3600)) errors[`${at}.inter`] = 'A number of seconds from 0.1 to 3600, e.g. 2.';
         if (!(int(h.fall) >= 1 && int(h.fall) <= 100)) errors[`${at}.fall`] = 'A whole number from 1 to 100.';
         if (!(int(h.rise) >= 1 && int(h.rise) <= 100)) errors[`${at}.rise`] = 'A whole number from 1 to 100.';
       });
@@ -675,15 +676,39 @@ export function stepOfField(field: string, mode: WizardMode): StepId {
   return 'servers';
 }
 
+/** Seconds typed in a field: `2`, `0.5`, `2s`, `2 s`, `500ms` (HAProxy's units); NaN otherwise. */
+export function secondsOf(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms)?\s*$/i.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) / (m[2]?.toLowerCase() === 'ms' ? 1000 : 1);
+}
+
+/**
+ * What is wrong with an "Expected status" field, in words, or undefined: empty (any 2xx or 3xx),
+ * a status (200), a range (200-399) or several separated by commas, as `http-check expect status` takes them.
+ */
+export function badExpectStatus(text: string): string | undefined {
+  const t = text.replace(/\s+/g, '');
+  if (t === '') return undefined;
+  const words = 'A status from 100 to 599 (200), a range (200-399), several separated by commas, or empty for any 2xx or 3xx.';
+  if (!/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(t)) return words;
+  for (const part of t.split(',')) {
+    const [lo = 0, hi = lo] = part.split('-').map(Number);
+    if (!(lo >= 100 && hi <= 599 && lo <= hi)) return `${part}: ${words}`;
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------- to edits
 
 export function healthSpec(h: HealthDraft): HealthCheckSpec {
   if (h.type === 'none') return { type: 'none' };
-  const base: HealthCheckSpec = { type: h.type, interMs: Math.round(Number(h.inter) * 1000), fall: int(h.fall), rise: int(h.rise) };
+  const base: HealthCheckSpec = { type: h.type, interMs: Math.round(secondsOf(h.inter) * 1000), fall: int(h.fall), rise: int(h.rise) };
   if (h.type === 'http') {
     base.method = h.method;
     base.path = h.path;
-    if (h.expectStatus !== '') base.expectStatus = int(h.expectStatus);
+    const status = h.expectStatus.replace(/\s+/g, '');
+    if (status !== '') base.expectStatus = /^\d+$/.test(status) ? int(status) : status;
   }
   return base;
 }

@@ -419,3 +419,13 @@ test("the forms' stats page and Prometheus metrics: written, read back, turned o
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an expected status range is written and read back as HAProxy takes it; a reversed one is refused at its field', () => {
+  const spec = { name: 'app', servers: [{ name: 'a', address: '127.0.0.1', port: 8001 }], healthCheck: { type: 'http' as const, path: '/health', expectStatus: '200-399' } };
+  const text = edit('', [{ op: 'set-backend', backend: spec }]);
+  assert.match(text, /http-check expect status 200-399\n/);
+  assert.equal(model(text).backends[0]!.healthCheck.expectStatus, '200-399');
+  const r = applyEdits('', [{ op: 'set-backend', backend: { ...spec, healthCheck: { ...spec.healthCheck, expectStatus: '399-200' } } }], parseOptions);
+  assert.ok(!r.ok);
+  assert.equal(r.problems[0]!.field, 'backend.healthCheck.expectStatus');
+});

@@ -459,3 +459,23 @@ test('the routing step refuses a network past /32 and a Host given as a web addr
   assert.match(routing('host-is', 'api.example.com/v1') ?? '', /api\.example\.com \(without a path\)/);
   assert.equal(routing('host-is', 'api.example.com API.home.arpa:8080 [fd00::1]:8080'), undefined);
 });
+
+test('the health step takes a status range as HAProxy does, and seconds written with their unit', (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    default_backend app\nbackend app\n    server a1 127.0.0.1:8001\n`;
+  const b = backendDraft(formModel(parseConfig([{ name: 'x', text }]).config).backends[0]!);
+  b.health = { ...b.health, type: 'http', path: '/health', expectStatus: '200-399', inter: '2s' };
+  const site = { ...newSite('http'), backends: [b] };
+  assert.deepEqual(checkStep('health', site, null, { kind: 'new' }), {});
+  const r = applyEdits(text, [{ op: 'set-backend', backend: backendSpec(b), previousName: 'app' }]);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.match(r.text, /http-check expect status 200-399\n/);
+  assert.match(r.text, /server a1 127\.0\.0\.1:8001 check\n/, '2s is the usual 2 seconds');
+  assertHaproxyAccepts(t, r.text);
+  // Read back, the range stays in the field.
+  assert.equal(backendDraft(formModel(parseConfig([{ name: 'x', text: r.text }]).config).backends[0]!).health.expectStatus, '200-399');
+  const refused = (h: Partial<typeof b.health>) => checkStep('health', { ...site, backends: [{ ...b, health: { ...b.health, ...h } }] }, null, { kind: 'new' });
+  assert.match(refused({ expectStatus: '399-200' })['backends.0.health.expectStatus'] ?? '', /^399-200: A status from 100 to 599/);
+  assert.match(refused({ expectStatus: '2xx' })['backends.0.health.expectStatus'] ?? '', /a range \(200-399\)/);
+  assert.equal(refused({ inter: '500ms' })['backends.0.health.inter'], undefined);
+  assert.equal(refused({ inter: 'often' })['backends.0.health.inter'], 'A number of seconds from 0.1 to 3600, e.g. 2.');
+});
