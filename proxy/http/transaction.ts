@@ -151,7 +151,6 @@ export type TerminationState = string;
 
 /** A start line's version as HTX holds it: 8 characters, HTTP/1.0, 1.1 or 2.0 alike (only its length counts). */
 const HTX_VERSION = 'HTTP/1.1';
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 /**
  * A response body chunk up to this size leaves in one write with the head when both come in one
  * read (one string, one send, instead of a writev of two buffers).
@@ -1787,10 +1786,6 @@ export class HttpTransaction implements ServerSession {
   private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {
     if (this.finished) return;
     this.upstream = undefined;
-    // A kept-alive connection the server closed meanwhile: safe to retry an idempotent request once.
-    if (bytes === 0 && conn.reused && reason !== 'invalid' && IDEMPOTENT.has(this.request.method) && this.bytesIn === 0) {
-      return this.connect();
-    }
     if (this.responseStarted && !this.headOnlyHeld(reason)) {
       this.termination = 'SD';
       // A server that ended the connection: what it sent before still reaches the client (held for
@@ -1799,6 +1794,14 @@ export class HttpTransaction implements ServerSession {
     }
     const l7 = this.replayable ? this.backend!.runtime.retryPlan.l7 : undefined;
     if (l7 && (reason === 'invalid' ? l7.junkResponse : l7.emptyResponse) && this.l7Retry(reason === 'invalid')) return;
+    // Not the client connection's first request, and the server closed before a byte of its answer
+    // (HAProxy's abort_keep_alive): the client connection closes with no answer and no log line, so
+    // that the client sends the request again, as it does when a kept-alive connection it reuses was
+    // closed. Nothing is sent to a server again here: the client may have gone already.
+    if (bytes === 0 && reason !== 'invalid' && this.notFirst) {
+      this.logSilent = true;
+      return this.abortClient();
+    }
     this.termination = reason === 'invalid' ? 'PH' : 'SH';
     conn.server.check?.observe(reason === 'invalid' ? 'layer7' : 'layer4', false, reason === 'invalid' ? 'invalid response' : 'connection closed before the response');
     this.backend!.responseError(this);
