@@ -1,14 +1,16 @@
 /**
  * A one-line summary of what a configuration change does, computed from the
  * two parsed models ("added backend api (2 servers)", "changed weight of
- * web/s1 to 3"), for the version history. Only what a person would name is
- * compared: frontends and their binds and routing, backends, their balancing
- * and servers; anything else becomes "changed settings of X".
+ * web/s1 to 3"), for the version history. Frontends and their binds and
+ * routing, backends, their balancing and servers are told in words; every
+ * other kind of directive that changed is named by its keyword ("added cookie
+ * and option httpchk to app", "changed inter to 3s of app/web2"), so no kind
+ * of change is left out.
  */
 import type { BackendProxy, Config, Proxy, Server } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
 
-const MAX_PHRASES = 3;
+const MAX_PHRASES = 6;
 
 function frontends(config: Config): Map<string, Proxy> {
   return new Map(config.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen').map((p) => [p.name, p]));
@@ -56,8 +58,80 @@ function serverAddress(s: Server): string {
   return `${s.host}:${s.port}`;
 }
 
-function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
+/** Keywords whose first argument says what the line does (`http-request redirect`, `http-check expect`). */
+const BY_FIRST_ARG = new Set(['http-request', 'http-response', 'http-after-response', 'tcp-request', 'tcp-response', 'http-check', 'tcp-check', 'stats', 'email-alert']);
+
+function kindOf(d: Proxy['section']['directives'][number]): string {
+  return BY_FIRST_ARG.has(d.keyword) && d.args[0] !== undefined ? `${d.keyword} ${d.args[0]}` : d.keyword;
+}
+
+/**
+ * The kinds of directive (keyword, with the action for rule keywords) added to, changed in or
+ * removed from a section, leaving out the kinds told elsewhere: "added cookie and option httpchk to app".
+ */
+function directivePhrases(name: string, before: Proxy, after: Proxy, told: ReadonlySet<string>): string[] {
+  const lines = (p: Proxy): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const d of p.section.directives) {
+      const k = kindOf(d);
+      if (told.has(d.keyword) || told.has(k)) continue;
+      out.set(k, [...(out.get(k) ?? []), directiveText(d)]);
+    }
+    return out;
+  };
+  const o = lines(before);
+  const n = lines(after);
+  const added = [...n.keys()].filter((k) => !o.has(k));
+  const removed = [...o.keys()].filter((k) => !n.has(k));
+  const changed = [...n.keys()].filter((k) => o.has(k) && o.get(k)!.join('\n') !== n.get(k)!.join('\n'));
+  return [
+    ...(added.length ? [`added ${andList(added)} to ${name}`] : []),
+    ...(changed.length ? [`changed ${andList(changed)} of ${name}`] : []),
+    ...(removed.length ? [`removed ${andList(removed)} from ${name}`] : []),
+  ];
+}
+
+function andList(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+}
+
+/** Server options the summary names on their own (or with the server's line). */
+const TOLD_OPTIONS = new Set(['weight', 'backup', 'disabled', 'check']);
+
+/** A provisioned option's name as written (`checkSni` → `check-sni`) and its value in words. */
+function optionWords(key: string, value: unknown): string {
+  const kw = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  if (value === undefined || value === false) return `${kw} off`;
+  if (value === true) return `${kw} on`;
+  if (typeof value === 'number' && /inter$|^slowstart$/.test(key)) return `${kw} to ${value % 1000 === 0 ? `${value / 1000}s` : `${value}ms`}`;
+  if (typeof value === 'number' || typeof value === 'string') return `${kw} to ${value}`;
+  return kw;
+}
+
+/** The options of a server that changed, in words (`inter to 3s`), leaving out `skip`. */
+function optionChanges(o: Server, s: Server, skip: ReadonlySet<string>): string[] {
+  const a = o.options as unknown as Record<string, unknown>;
+  const b = s.options as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  // fastinter and downinter follow inter unless written: not a change of their own then.
+  const follows = (k: string): boolean => (k === 'fastinter' || k === 'downinter') && a[k] === a['inter'] && b[k] === b['inter'];
+  return keys.filter((k) => !TOLD_OPTIONS.has(k) && !skip.has(k) && !follows(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => optionWords(k, b[k]));
+}
+
+/** Servers named briefly: `app/s1`, `app/s1, s2, s3`, or `5 servers of app`. */
+function serversNamed(backend: string, names: readonly string[]): string {
+  return names.length > 3 ? `${names.length} servers of ${backend}` : `${backend}/${names.join(', ')}`;
+}
+
+function serverPhrases(backend: string, before: Proxy, after: Proxy, skip: ReadonlySet<string> = new Set()): string[] {
   const phrases: string[] = [];
+  /** The same change on several servers is told once: "changed inter to 3s of app/a1, a2" (`{}`: where the servers go). */
+  const grouped = new Map<string, string[]>();
+  const group = (phrase: string, name: string): void => {
+    // Told where it first happened, among the additions and removals.
+    if (!grouped.has(phrase)) phrases.push(phrase);
+    grouped.set(phrase, [...(grouped.get(phrase) ?? []), name]);
+  };
   const old = new Map(before.servers.map((s) => [s.name, s]));
   const now = new Map(after.servers.map((s) => [s.name, s]));
   const renamed = renames(old, now, serverAddress);
@@ -70,14 +144,35 @@ function serverPhrases(backend: string, before: Proxy, after: Proxy): string[] {
       continue;
     }
     if (serverAddress(o) !== serverAddress(s)) phrases.push(`moved ${backend}/${name} to ${serverAddress(s)}`);
-    if (o.options.weight !== s.options.weight) phrases.push(`changed weight of ${backend}/${name} to ${s.options.weight}`);
-    if (o.options.backup !== s.options.backup) phrases.push(`made ${backend}/${name} ${s.options.backup ? 'a backup' : 'an active'} server`);
-    if (o.options.disabled !== s.options.disabled) phrases.push(`${s.options.disabled ? 'disabled' : 'enabled'} ${backend}/${name}`);
-    if (o.options.check !== s.options.check) phrases.push(`${s.options.check ? 'enabled' : 'disabled'} health checks of ${backend}/${name}`);
+    if (o.options.weight !== s.options.weight) group(`changed weight of {} to ${s.options.weight}`, name);
+    if (o.options.backup !== s.options.backup) group(`made {} ${s.options.backup ? 'backup' : 'active'}`, name);
+    if (o.options.disabled !== s.options.disabled) group(`${s.options.disabled ? 'disabled' : 'enabled'} {}`, name);
+    if (o.options.check !== s.options.check) group(`${s.options.check ? 'enabled' : 'disabled'} health checks of {}`, name);
+    const changes = optionChanges(o, s, skip);
+    if (changes.length) group(`changed ${changes.join(', ')} of {}`, name);
   }
   const kept = new Set(renamed.values());
   for (const name of old.keys()) if (!now.has(name) && !kept.has(name)) phrases.push(`removed server ${backend}/${name}`);
-  return phrases;
+  return phrases.map((phrase) => (grouped.has(phrase) ? phrase.replace('{}', serversNamed(backend, grouped.get(phrase)!)) : phrase));
+}
+
+/** Lines told in words: a frontend's binds and routing; a backend's balancing and servers. */
+const FRONTEND_TOLD = new Set(['bind', 'acl', 'use_backend', 'default_backend']);
+const BACKEND_TOLD = new Set(['server', 'balance']);
+
+/** A backend's (or a listen section's) balancing, servers and other lines that changed. */
+function backendPhrases(name: string, o: Proxy, p: Proxy, told: ReadonlySet<string>): string[] {
+  const algo = (x: Proxy): string => x.balance?.algorithm ?? '';
+  const own: string[] = [];
+  if (algo(o) !== algo(p)) own.push(`changed balancing of ${name} to ${algo(p)}`);
+  const balance = (x: Proxy): string => x.section.directives.filter((d) => d.keyword === 'balance').map(directiveText).join('\n');
+  if (algo(o) === algo(p) && balance(o) !== balance(p)) own.push(`changed balance of ${name}`);
+  // With the backend's cookie line changed, the servers' cookie values go with it.
+  const cookieLine = (x: Proxy): string => x.section.directives.filter((d) => d.keyword === 'cookie').map(directiveText).join('\n');
+  own.push(...directivePhrases(name, o, p, told));
+  own.push(...serverPhrases(name, o, p, cookieLine(o) !== cookieLine(p) ? new Set(['cookie']) : new Set()));
+  if (own.length === 0 && sectionText(o) !== sectionText(p)) own.push(`changed settings of ${name}`);
+  return own;
 }
 
 function compare(before: Config, after: Config): string[] {
@@ -98,10 +193,14 @@ function compare(before: Config, after: Config): string[] {
       continue;
     }
     const changed: string[] = [];
-    if (bindText(o) !== bindText(p)) changed.push(`listening address of frontend ${name}`);
+    const addresses = (x: Proxy): string => x.binds.flatMap((b) => b.addresses.map((a) => `${a.host}:${a.port}`)).join(' ');
+    const tls = (x: Proxy): boolean => x.binds.some((b) => b.ssl);
+    if (tls(o) !== tls(p)) phrases.push(`turned TLS ${tls(p) ? 'on' : 'off'} for frontend ${name}`);
+    if (addresses(o) !== addresses(p) || (tls(o) === tls(p) && bindText(o) !== bindText(p))) changed.push(`listening address of frontend ${name}`);
     if (routingText(o) !== routingText(p)) changed.push(`routing of frontend ${name}`);
     if (changed.length > 0) phrases.push(`changed ${changed.join(' and ')}`);
-    else if (sectionText(o) !== sectionText(p) && p.kind === 'frontend') phrases.push(`changed settings of frontend ${name}`);
+    // A listen section's other lines are told with its servers, below.
+    if (p.kind === 'frontend') phrases.push(...directivePhrases(`frontend ${name}`, o, p, FRONTEND_TOLD));
   }
   const keptFrontends = new Set(renamedFrontends.values());
   for (const name of fb.keys()) if (!fa.has(name) && !keptFrontends.has(name)) phrases.push(`removed frontend ${name}`);
@@ -117,23 +216,14 @@ function compare(before: Config, after: Config): string[] {
       phrases.push(`added backend ${name} (${plural(p.servers.length, 'server')})`);
       continue;
     }
-    const algo = (x: BackendProxy): string => x.balance.algorithm;
-    const own: string[] = [];
-    if (algo(o) !== algo(p)) own.push(`changed balancing of ${name} to ${algo(p)}`);
-    own.push(...serverPhrases(name, o, p));
-    if (own.length === 0 && sectionText(o) !== sectionText(p)) own.push(`changed settings of backend ${name}`);
-    phrases.push(...own);
+    phrases.push(...backendPhrases(name, o, p, BACKEND_TOLD));
   }
   const keptBackends = new Set(renamedBackends.values());
   for (const name of bb.keys()) if (!ba.has(name) && !keptBackends.has(name)) phrases.push(`removed backend ${name}`);
   // A listen section is both: its servers count like a backend's.
   for (const [name, p] of fa) {
     const o = fb.get(name);
-    if (p.kind === 'listen' && o?.kind === 'listen') {
-      const own = serverPhrases(name, o, p);
-      if (own.length === 0 && sectionText(o) !== sectionText(p) && bindText(o) === bindText(p) && routingText(o) === routingText(p)) own.push(`changed settings of ${name}`);
-      phrases.push(...own);
-    }
+    if (p.kind === 'listen' && o?.kind === 'listen') phrases.push(...backendPhrases(name, o, p, new Set([...BACKEND_TOLD, ...FRONTEND_TOLD])));
   }
   const global = (c: Config): string => c.sections.filter((s) => s.kind === 'global' || s.kind === 'defaults').map((s) => s.directives.map(directiveText).join('\n')).join('\n--\n');
   if (global(before) !== global(after)) phrases.push('changed global settings or defaults');
