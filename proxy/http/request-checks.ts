@@ -19,7 +19,8 @@
  * - a WebSocket upgrade (Connection: upgrade + Upgrade: websocket) without
  *   Sec-WebSocket-Key → 400, unless the request has a body (then it is no upgrade:
  *   transaction.ts removes its Upgrade header, as HAProxy does).
- * The checks run once per request, in one pass over the header list.
+ * The checks run once per request, in one pass over the header list. A response head's limits are
+ * the same (responseHeadRefused).
  */
 import type { RequestHead } from './transaction.ts';
 import { deleteHeader, hasToken } from './headers.ts';
@@ -78,6 +79,20 @@ export function frontendLimits(limits: RequestLimits, proxy: Pick<Config['proxie
 const HTX_FIXED = 85;
 const HTX_PER_HEADER = 8;
 const HTX_VERSION = 8;
+
+/**
+ * A server's response head HAProxy 2.6's H1 parser refuses (the client gets a 502): more header
+ * fields than `tune.http.maxhdr` − 1, or more bytes than the buffer leaves for a head, counted as a
+ * request's (measured against haproxy 2.6.12 with the default limits: 99 fields besides a
+ * Content-Length pass and 100 do not; a 15,226-byte field value in a `200 OK` passes, one byte more
+ * does not). llhttp takes both.
+ */
+export function responseHeadRefused(reason: string, fields: readonly string[], limits: RequestLimits): boolean {
+  if (fields.length / 2 > limits.maxHeaders) return true;
+  let size = HTX_FIXED + HTX_VERSION + 3 + reason.length;
+  for (let i = 0; i < fields.length; i += 2) size += fields[i]!.length + fields[i + 1]!.length + HTX_PER_HEADER;
+  return size > limits.headRoom;
+}
 
 /**
  * What HAProxy 2.6's H2 mux refuses in a request nghttp2 let through (h2c_decode_headers and

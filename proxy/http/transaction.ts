@@ -33,7 +33,7 @@ import type { RuntimeServer, ServerSession, ShutdownCause } from '../runtime/ser
 import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
 import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
-import { trailersRefusal } from './request-checks.ts';
+import { responseHeadRefused, trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, END_OF_TRAILERS_BLOCK, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
 import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
@@ -1219,6 +1219,8 @@ export class HttpTransaction implements ServerSession {
   private onResponseHead(head: ResponseHead): boolean | 'tunnel' {
     if (faults.armed) faultPoint('response-head');
     if (this.frontend.logsServerConnection && this.serverNoted === undefined) this.serverNoted = this.serverConnection();
+    // The limits of HAProxy's H1 parser (an HTTP/2 or FastCGI server's answer has its channel's own).
+    if (!head.framed && head.versionMajor !== 2 && responseHeadRefused(head.reason, head.headers, this.frontend.limits)) return this.invalidResponse(true);
     if (this.clientGone && head.status !== 101 && !isInterimStatus(head.status)) return this.answerForNobody(head);
     // tcp-response content (response-inspection.ts): once, when the server's answer starts.
     const inspection = this.backend!.responseInspection;
