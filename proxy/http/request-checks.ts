@@ -231,8 +231,8 @@ const CONNECT_PORT = /:\d+$/;
 
 /**
  * HAProxy 2.6's scheme-based normalization of an absolute-form target (RFC 3986 §6.2.3,
- * http_scheme_based_normalize): the scheme's default port (`http://…:80`, `https://…:443`) is
- * dropped from the target, and every Host field is set to the host without it. Rules, logs and
+ * http_scheme_based_normalize): the scheme's default port (`http://…:80`, `https://…:443`) or an
+ * empty one (`http://…:/`) is dropped from the target, and every Host field is set to the host without it. Rules, logs and
  * the server see `GET https://a/ HTTP/1.1` + `host: a` for `GET https://a:443/` + `Host: a:443`.
  */
 function schemeBasedNormalize(head: RequestHead): void {
@@ -248,7 +248,9 @@ function schemeBasedNormalize(head: RequestHead): void {
   if (end < 0) end = url.length;
   let colon = end;
   while (colon > start && isDigit(url.charCodeAt(colon - 1))) colon--;
-  if (colon - 1 < start || url.charCodeAt(colon - 1) !== COLON || url.slice(colon, end) !== port) return;
+  // The default port, or none after the colon (`http://a:/`): both dropped, colon included.
+  const written = url.slice(colon, end);
+  if (colon - 1 < start || url.charCodeAt(colon - 1) !== COLON || (written !== port && written !== '')) return;
   const hostPart = url.slice(start, colon - 1);
   head.url = url.slice(0, start) + hostPart + url.slice(end);
   // The target keeps a userinfo (`http://u@a/`); the Host fields get the host alone, as from HAProxy.

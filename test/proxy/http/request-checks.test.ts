@@ -44,6 +44,9 @@ const CASES: Array<[request: string, expected: string]> = [
   ['GET https://A:443 HTTP/1.1\r\nHost: A:443\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET https://A HTTP/1.1|host: A'],
   ['GET HTTP://a:80/p?q=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET HTTP://a/p?q=1 HTTP/1.1|host: a'],
   ['GET http://[::1]:80/ HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET http://[::1]/ HTTP/1.1|host: [::1]'],
+  // An empty port (`a:`) goes as the default one does.
+  ['GET http://a:/x HTTP/1.1\r\nHost: a:\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET http://a/x HTTP/1.1|host: a'],
+  ['GET https://a:/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET https://a/ HTTP/1.1|host: a'],
   // A userinfo stays in the target; the Host is the host alone.
   ['GET http://u@a:80/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK <- GET http://u@a/ HTTP/1.1|host: a'],
   // Not the scheme's default port (or not written as it): as received.
