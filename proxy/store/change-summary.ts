@@ -7,7 +7,7 @@
  * and option httpchk to app", "changed inter to 3s of app/web2"), so no kind
  * of change is left out.
  */
-import type { BackendProxy, Config, Proxy, Server } from '../config/model.ts';
+import type { BackendProxy, BalancingProxy, Config, Proxy, Server } from '../config/model.ts';
 import { directiveText } from '../config/serialize.ts';
 
 const MAX_PHRASES = 6;
@@ -161,8 +161,8 @@ const FRONTEND_TOLD = new Set(['bind', 'acl', 'use_backend', 'default_backend'])
 const BACKEND_TOLD = new Set(['server', 'balance']);
 
 /** A backend's (or a listen section's) balancing, servers and other lines that changed. */
-function backendPhrases(name: string, o: Proxy, p: Proxy, told: ReadonlySet<string>): string[] {
-  const algo = (x: Proxy): string => x.balance?.algorithm ?? '';
+function backendPhrases(name: string, o: BalancingProxy, p: BalancingProxy, told: ReadonlySet<string>): string[] {
+  const algo = (x: BalancingProxy): string => x.balance.algorithm;
   const own: string[] = [];
   if (algo(o) !== algo(p)) own.push(`changed balancing of ${name} to ${algo(p)}`);
   const balance = (x: Proxy): string => x.section.directives.filter((d) => d.keyword === 'balance').map(directiveText).join('\n');
