@@ -323,6 +323,15 @@ function validName(name: unknown): boolean {
   return typeof name === 'string' && NAME.test(name);
 }
 
+/** An IPv4 address or network (prefix up to 32), or an IPv6 one (up to 128), as `src` takes them. */
+function validNetwork(v: string): boolean {
+  const m = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/.exec(v);
+  if (!m) return false;
+  const v6 = m[1]!.includes(':');
+  if (m[2] !== undefined && Number(m[2]) > (v6 ? 128 : 32)) return false;
+  return v6 ? m[1]!.split('::').length <= 2 : /^(\d{1,3})(\.\d{1,3}){3}$/.test(m[1]!) && m[1]!.split('.').every((p) => Number(p) <= 255);
+}
+
 function validPort(port: unknown): boolean {
   return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
 }
@@ -379,7 +388,8 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     if (!(RULE_KINDS as readonly string[]).includes(m.kind)) return problem(`${at}.match.kind`, `one of ${RULE_KINDS.join(', ')}`);
     if (!Array.isArray(m.values) || m.values.length === 0 || !m.values.every(validWord)) problem(`${at}.match.values`, 'one or more values without spaces');
     if (m.kind === 'header-contains' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(m.header ?? '')) problem(`${at}.match.header`, 'a header name');
-    if (m.kind === 'source-in' && !m.values.every((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v))) problem(`${at}.match.values`, 'IP addresses or networks (192.168.1.0/24)');
+    if (m.kind === 'source-in' && !m.values.every(validNetwork)) problem(`${at}.match.values`, 'IP addresses or networks (192.168.1.0/24): IPv4 up to /32, IPv6 up to /128');
+    if (m.kind === 'host-is' && m.values.some((v) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/|[/?#]/.test(v))) problem(`${at}.match.values`, 'host names as browsers send them (api.example.com), without http:// or a path');
     if ((m.kind === 'path-begins' || m.kind === 'path-is') && !m.values.every((v) => v.startsWith('/'))) problem(`${at}.match.values`, "paths start with '/'");
     if (m.kind === 'sni-is' && !m.values.every((v) => /^[A-Za-z0-9_.-]+$/.test(v))) problem(`${at}.match.values`, 'host names (git.home.arpa), as the client asks for them');
     if (spec.mode === 'tcp' && m.kind !== 'source-in' && m.kind !== 'sni-is') problem(`${at}.match.kind`, 'a TCP service can only route by the TLS server name (SNI) or the source address');

@@ -429,3 +429,17 @@ test('an expected status range is written and read back as HAProxy takes it; a r
   assert.ok(!r.ok);
   assert.equal(r.problems[0]!.field, 'backend.healthCheck.expectStatus');
 });
+
+test('a source network past /32 and a Host given as a web address are refused at the rule\'s values, not left to the engine', () => {
+  const frontend = (match: { kind: 'source-in' | 'host-is'; values: string[] }) => ({ name: 'f', binds: [{ address: '127.0.0.1', port: 8080 }], rules: [{ backend: 'api', match }], defaultBackend: 'web' });
+  const field = (match: { kind: 'source-in' | 'host-is'; values: string[] }): string | undefined => {
+    const r = applyEdits(handWritten, [{ op: 'set-frontend', frontend: frontend(match) }], parseOptions);
+    return r.ok ? undefined : r.problems[0]!.field;
+  };
+  assert.equal(field({ kind: 'source-in', values: ['10.0.0.0/33'] }), 'frontend.rules[0].match.values');
+  assert.equal(field({ kind: 'source-in', values: ['300.0.0.1'] }), 'frontend.rules[0].match.values');
+  assert.equal(field({ kind: 'source-in', values: ['fd00::/129'] }), 'frontend.rules[0].match.values');
+  assert.equal(field({ kind: 'host-is', values: ['http://api.example.com/'] }), 'frontend.rules[0].match.values');
+  assert.equal(field({ kind: 'source-in', values: ['10.0.0.0/8', '192.168.1.7', 'fd00::/64'] }), undefined);
+  assert.equal(field({ kind: 'host-is', values: ['api.example.com', 'api.example.com:8080'] }), undefined);
+});
