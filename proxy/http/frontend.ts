@@ -171,7 +171,7 @@ export class HttpBackend {
     this.contentRules = compileHttpContentRules(config, false);
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
-    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
+    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config, undefined, true);
     this.serverChoice = compileServerRules<HttpTransaction>(config, () => runtime.servers,
       (rule) => compileTxCondition(rule.condition!, config), (rule) => compileTxFormat(compileTxFormat.parse(rule.server)));
     this.forwardFor = compileForwardFor(config);
@@ -242,7 +242,10 @@ export class HttpBackend {
   }
 
   runRequestRules(tx: HttpTransaction, from = 0): 'continue' | LocalAnswer | RulesPaused {
-    return runRequestRules(this.requestRules, tx, from);
+    const outcome = runRequestRules(this.requestRules, tx, from);
+    // The request is this backend's already (HAProxy's SF_BE_ASSIGNED): a failed rewrite counts here too.
+    if (typeof outcome === 'object' && 'rewriteFailed' in outcome) this.runtime.stats.wrew++;
+    return outcome;
   }
 
   runRedirectRules(tx: HttpTransaction): 'continue' | LocalAnswer {
@@ -404,7 +407,7 @@ export class HttpFrontend implements Frontend {
     this.redirectRules = compileRedirectRules(config.redirectRules, config);
     this.statsAccess = compileStatsAccess(config, (s) => this.errorResponse(s));
     this.responseRules = compileResponseRules(config.httpResponseRules, config, (s) => this.errorResponse(s));
-    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config);
+    this.afterResponseRules = compileResponseRules(config.httpAfterResponseRules, config, undefined, true);
     this.switching = config.switchingRules.map((rule) => {
       const when = rule.condition ? compileTxCondition(rule.condition, config) : undefined;
       if (!rule.dynamic) {

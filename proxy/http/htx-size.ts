@@ -45,7 +45,7 @@ export function htxHeadSize(first: string, second: string, third: string, fields
 }
 
 /** What the H1 mux leaves of a Connection value: its tokens but close and keep-alive, joined as it joins them. */
-function connectionValueKept(value: string): string {
+export function connectionValueKept(value: string): string {
   // Nearly every message carries one token: no split, no regex (this runs for each message's head).
   if (value.indexOf(',') < 0) {
     const token = value.trim();

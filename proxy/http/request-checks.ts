@@ -24,6 +24,7 @@
  */
 import type { RequestHead } from './transaction.ts';
 import { deleteHeader, hasToken } from './headers.ts';
+import { connectionValueKept } from './htx-size.ts';
 import type { Config } from '../config/model.ts';
 
 /** HAProxy's request limits (`tune.*` of the global section), with its defaults. */
@@ -88,10 +89,37 @@ const HTX_VERSION = 8;
  * does not). llhttp takes both.
  */
 export function responseHeadRefused(reason: string, fields: readonly string[], limits: RequestLimits): boolean {
-  if (fields.length / 2 > limits.maxHeaders) return true;
-  let size = HTX_FIXED + HTX_VERSION + 3 + reason.length;
-  for (let i = 0; i < fields.length; i += 2) size += fields[i]!.length + fields[i + 1]!.length + HTX_PER_HEADER;
-  return size > limits.headRoom;
+  return fields.length / 2 > limits.maxHeaders || headBufferBytes(3 + reason.length, fields) > limits.headRoom;
+}
+
+/**
+ * What a head takes in HAProxy's buffer (see HTX_FIXED): `startLine` is the length of its start
+ * line's method and target, or status and reason.
+ */
+function headBufferBytes(startLine: number, fields: readonly string[]): number {
+  let size = HTX_FIXED + HTX_VERSION + startLine;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    let value = fields[i + 1]!;
+    // The H1 mux takes Connection's close and keep-alive out as it reads the head (the field, if nothing is left).
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      value = connectionValueKept(value);
+      if (value === '') continue;
+    }
+    size += name.length + value.length + HTX_PER_HEADER;
+  }
+  return size;
+}
+
+/**
+ * A head an http-request or http-response rule rewrote no longer fits the whole buffer
+ * (`tune.bufsize`: the rewrite has used up the `tune.maxrewrite` reserve). HAProxy's rewrite fails
+ * there and, in strict mode (its default), the exchange ends with a 500 (rules.ts). Measured
+ * against haproxy 2.6.12 (a set-header copying an N-byte field): a request head of 16,383 bytes
+ * passes and one of 16,385 does not.
+ */
+export function rewriteOverflows(startLine: number, fields: readonly string[], limits: RequestLimits): boolean {
+  return headBufferBytes(startLine, fields) > limits.bufsize;
 }
 
 /**

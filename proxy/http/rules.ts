@@ -47,6 +47,8 @@ export interface LocalAnswer {
    * reject), `reset` aborts it (silent-drop; HAProxy's fallback where it cannot hide the close).
    */
   drop?: 'close' | 'reset';
+  /** The 500 of a rewrite that did not fit (HttpTransaction.rewriteFailure), counted in wrew. */
+  rewriteFailed?: true;
   /** A frontend's tcp-request content rule ended it before the request was taken in as HTTP: logged without its request line (`<BADREQ>`). */
   beforeHttp?: boolean;
   /**
@@ -93,7 +95,8 @@ type ResponseStep = (tx: HttpTransaction, head: ResponseHead) => LocalAnswer | '
 export function compileRequestRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer): RequestStep[] {
   return rules.map((rule, i) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const compiled = compileRequestAction(rule.action, proxy, errorResponse);
+    const action = compileRequestAction(rule.action, proxy, errorResponse);
+    const compiled: RequestStep = rewritesHead(rule.action) ? (tx) => (action(tx), tx.rewriteFailure() ?? 'continue') : action;
     const act: RequestStep = writesConnection(rule.action) ? (tx) => ((tx.connectionByRule = true), compiled(tx)) : compiled;
     const step: RequestStep = when ? (tx) => (when(tx) ? act(tx) : 'continue') : act;
     // The last of early-hint rules next to each other sends the 103 they made, whatever its condition.
@@ -193,7 +196,10 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
         return 'continue';
       };
     }
-    case 'strict-mode':
+    case 'strict-mode': {
+      const on = action.on;
+      return (tx) => ((tx.strictMode = on), 'continue');
+    }
     case 'wait-for-handshake':
       return () => 'continue';
     case 'normalize-uri': {
@@ -329,10 +335,12 @@ function compileRequestAction(action: HttpAction, proxy: Proxy, errorResponse: (
  * http-response and http-after-response rules. `errorResponse`: the proxy's error pages, for
  * http-response deny (http-after-response has no final action).
  */
-export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer = builtinResponse): ResponseStep[] {
+export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, errorResponse: (status: number) => Buffer = builtinResponse, afterResponse = false): ResponseStep[] {
   return rules.map((rule) => {
     const when = rule.condition ? compileTxCondition(rule.condition, proxy) : undefined;
-    const compiled = compileResponseAction(rule.action, proxy, errorResponse);
+    const action = compileResponseAction(rule.action, proxy, errorResponse);
+    // (An http-after-response rewrite has no answer left to replace.)
+    const compiled: ResponseStep = !afterResponse && rewritesHead(rule.action) ? (tx, head) => (action(tx, head), tx.rewriteFailure(head)) : action;
     const act: ResponseStep = writesConnection(rule.action) ? (tx, head) => ((tx.responseConnectionByRule = true), compiled(tx, head)) : compiled;
     return when ? (tx, head) => (when(tx) ? act(tx, head) : undefined) : act;
   });
@@ -343,6 +351,11 @@ export function compileResponseRules(rules: readonly HttpRule[], proxy: Proxy, e
  * of a message as it reads it, so the ones it finds when it writes the message were put there by a
  * rule, and it obeys them: `close` ends that connection after the exchange (transaction.ts).
  */
+function rewritesHead(action: HttpAction): boolean {
+  const t = action.type;
+  return t === 'set-header' || t === 'add-header' || t === 'replace-header' || t === 'replace-value';
+}
+
 function writesConnection(action: HttpAction): boolean {
   const t = action.type;
   return (t === 'set-header' || t === 'add-header' || t === 'replace-header' || t === 'replace-value') && action.name.toLowerCase() === 'connection';
@@ -414,8 +427,10 @@ function compileResponseAction(action: HttpAction, proxy: Proxy, errorResponse: 
     }
     case 'capture':
       return compileCapture(action, proxy, true, undefined);
-    case 'strict-mode':
-      return () => undefined;
+    case 'strict-mode': {
+      const on = action.on;
+      return (tx) => void (tx.strictMode = on);
+    }
     case 'sc-inc-gpc': {
       const inc = compileIncGpc(action.counter, action.index, !action.array);
       return (tx) => (inc(tx.sampleContext(), streamCounters(tx)), undefined);

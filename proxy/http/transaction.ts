@@ -33,7 +33,7 @@ import type { RuntimeServer, ServerSession, ShutdownCause } from '../runtime/ser
 import type { QueuePositions, QueuePriority } from '../runtime/backend.ts';
 import { setQueuePriority } from '../runtime/backend.ts';
 import { MapVarStore, ipv4ToString, ipv6ToString } from '../acl/index.ts';
-import { responseHeadRefused, trailersRefusal } from './request-checks.ts';
+import { responseHeadRefused, rewriteOverflows, trailersRefusal } from './request-checks.ts';
 import { END_OF_TRAILERS, END_OF_TRAILERS_BLOCK, htxFieldsSize, htxHeadSize, htxSizeOfAnswer, requestBodyRoom, requestHtxUsage } from './htx-size.ts';
 import { RequestBodyWait, bodyless, expectsContinue, CONTINUE_RESPONSE, CONTINUE_HTX_SIZE } from './body-wait.ts';
 import { H2_CHUNKED_FRAMING } from './h2-upstream.ts';
@@ -151,6 +151,8 @@ export type TerminationState = string;
 
 /** A start line's version as HTX holds it: 8 characters, HTTP/1.0, 1.1 or 2.0 alike (only its length counts). */
 const HTX_VERSION = 'HTTP/1.1';
+/** Methods a request may be sent again with (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 /**
  * A response body chunk up to this size leaves in one write with the head when both come in one
  * read (one string, one send, instead of a writev of two buffers).
@@ -314,6 +316,8 @@ export class HttpTransaction implements ServerSession {
    */
   connectionByRule = false;
   responseConnectionByRule = false;
+  /** `http-request` / `http-response strict-mode`: a rewrite that does not fit ends the exchange with a 500 (HAProxy's default: on). */
+  strictMode = true;
   /** The response head, held until the end of the read it came in so a small body can join it. */
   private pendingHead: string | undefined;
   private cancelWait: (() => QueuePositions | undefined) | undefined;
@@ -1575,6 +1579,26 @@ export class HttpTransaction implements ServerSession {
    * without its accept key) and captured it for `show errors`, at the head's end; called from the
    * head callback, while the read is being parsed.
    */
+  /**
+   * After an http-request or http-response rule rewrote a head: whether it still fits HAProxy's
+   * buffer (request-checks.ts rewriteOverflows), and if not, in strict mode, the 500 that ends the
+   * exchange, counted as a failed rewrite (wrew) where HAProxy counts it; undefined otherwise.
+   */
+  rewriteFailure(head?: ResponseHead): LocalAnswer | undefined {
+    if (!this.strictMode) return undefined;
+    const limits = this.frontend.limits;
+    const overflows = head === undefined
+      ? rewriteOverflows(this.request.method.length + this.request.url.length, this.request.headers, limits)
+      : rewriteOverflows(3 + head.reason.length, head.headers, limits);
+    if (!overflows) return undefined;
+    // The frontend's count; the backend's where the request is its (a response's; a request's in HttpBackend.runRequestRules).
+    this.frontend.stats.wrew++;
+    if (head !== undefined && this.backend) this.backend.runtime.stats.wrew++;
+    if (head !== undefined && this.server) this.server.stats.wrew++;
+    const response = this.frontend.errorResponse(500, this.backend);
+    return { response, status: 500, termination: head === undefined ? 'PR' : 'PH', rewriteFailed: true };
+  }
+
   private invalidResponse(headRefused = false): true {
     const conn = this.upstream!;
     if (headRefused && this.frontend.errorSnapshots) {
@@ -1785,9 +1809,13 @@ export class HttpTransaction implements ServerSession {
     this.frontend.errorSnapshots?.captureResponse(backend.name, this.frontend.name, server, this.client.transport, captured);
   }
 
-  private onUpstreamError(conn: UpstreamConnection, reason: 'closed' | 'invalid' | 'error', bytes: number): void {
+  private onUpstreamError(conn: UpstreamConnection, failure: 'closed' | 'invalid' | 'error' | 'stale', bytes: number): void {
     if (this.finished) return;
     this.upstream = undefined;
+    // A connection its server had broken before this request took it: HAProxy would not have used it.
+    // The request goes to another one when that is safe (nothing of its body read yet, a method that may be repeated).
+    if (failure === 'stale' && IDEMPOTENT.has(this.request.method) && this.bytesIn === 0) return this.connect();
+    const reason = failure === 'stale' ? 'closed' : failure;
     if (this.responseStarted && !this.headOnlyHeld(reason)) {
       this.termination = 'SD';
       // A server that ended the connection: what it sent before still reaches the client (held for

@@ -50,6 +50,8 @@ export class StatCounters {
   ereq = 0;
   /** Requests answered by Loadstar itself (redirects, return, stats page, services). */
   intercepted = 0;
+  /** Header rewrites that failed for want of room (failed_rewrites, `wrew`): the exchange got a 500 in strict mode. */
+  wrew = 0;
   /** `http-request cache-use` lookups and hits counted for this proxy (cache_lookups, cache_hits). */
   cacheLookups = 0;
   cacheHits = 0;

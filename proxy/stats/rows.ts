@@ -111,7 +111,7 @@ function frontendValues(proxy: Proxy, frontend: FrontendInfo, iid: number, http:
     req_rate: c.reqRate, req_rate_max: c.reqRateMax, req_tot: c.reqTot, ...compression(c, http),
     mode: http ? 'http' : 'tcp', conn_rate: c.connRate, conn_rate_max: c.connRateMax, conn_tot: c.connTot,
     ...(http ? { intercepted: c.intercepted, cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}),
-    dcon: 0, dses: 0, wrew: 0, eint: c.eint, '-': '-',
+    dcon: 0, dses: 0, wrew: c.wrew, eint: c.eint, '-': '-',
     ssl_sess: c.sslSess, ssl_reused_sess: c.sslReusedSess, ssl_failed_handshake: c.sslFailedHandshake, ...zeroes(H2), ...h1(c, http, c.scur, http ? h1Bytes(frontend) : undefined),
   };
 }
@@ -162,7 +162,7 @@ function backendValues(proxy: Proxy, backend: RuntimeBackend, iid: number, http:
     rate: c.rate, rate_max: c.rateMax, ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, ...compression(c, http), lastsess: lastSess(c, now), ...times(c),
     cookie: backend.config.cookie?.name, mode: http ? 'http' : 'tcp', algo: backend.dispatch ? 'none' : backend.balance.algorithm,
-    wrew: 0, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
+    wrew: c.wrew, connect: c.connect, reuse: c.reuse, ...(http ? { cache_lookups: c.cacheLookups, cache_hits: c.cacheHits } : {}), eint: 0,
     uweight: backend.dispatch ? 0 : w.uweight, agg_server_status: 0, agg_server_check_status: 0, agg_check_status: 0,
     '-': '-', ...zeroes(SSL), ...zeroes(H2), ...h1(c, false, 0),
   };
@@ -205,7 +205,7 @@ function serverValues(proxy: Proxy, backend: RuntimeBackend, server: RuntimeServ
     ...(check ? serverCheckColumns(check, checking) : {}),
     ...(http ? { ...httpCounts(c), req_tot: c.reqTot } : {}),
     cli_abrt: c.cliAbrt, srv_abrt: c.srvAbrt, lastsess: lastSess(c, now), ...times(c),
-    addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: 0, connect: c.connect, reuse: c.reuse,
+    addr: server.path !== undefined ? 'unix' : server.addressless ? undefined : `${host}:${server.port}`, cookie: server.cookie, mode: http ? 'http' : 'tcp', wrew: c.wrew, connect: c.connect, reuse: c.reuse,
     ...connectionGauges(server),
     uweight: server.weight, '-': '-', ...zeroes(SSL),
   };
