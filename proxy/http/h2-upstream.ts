@@ -99,6 +99,8 @@ class H2Session {
     session.on('error', () => this.close());
     session.on('goaway', () => {
       this.closing = true;
+      // An idle session's parked channel leaves the pool now: no request is sent where no stream may open.
+      for (const channel of [...this.channels]) if (channel.idle()) channel.destroy();
     });
     session.on('close', () => this.close());
   }
@@ -535,6 +537,11 @@ export class H2Channel extends Duplex {
     if (stream === undefined || stream.readableLength === 0) return;
     stream.removeAllListeners('data');
     for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null;) this.onData(chunk);
+  }
+
+  /** Between exchanges: no stream open, or the last one answered whole. */
+  idle(): boolean {
+    return !this.tunnel && (this.stream === undefined || this.responseEnded);
   }
 
   /** The session went away: a tunnel ends once what it holds was read; any other exchange fails now. */

@@ -60,8 +60,10 @@ export interface UpstreamHandlers {
   /**
    * Closed, reset, or sent something that is not HTTP. `bytes` = response bytes seen so far;
    * `captured`: for a response llhttp refused, the read and where it stopped (error path only).
+   * 'stale': dropped for what the server sent before this exchange took the connection (bytes out of
+   * turn after the last answer, in the same read): a connection HAProxy would not have reused.
    */
-  error(reason: 'closed' | 'invalid' | 'error', bytes: number, captured?: CapturedRead): void;
+  error(reason: 'closed' | 'invalid' | 'error' | 'stale', bytes: number, captured?: CapturedRead): void;
   /** The server stayed silent for the inactivity time set with `setInactivityTimeout`. */
   timeout(): void;
   /**
@@ -697,11 +699,11 @@ export class UpstreamConnection {
    * The end of a response without length is the end of the connection: let llhttp know first.
    * `captured`: the read llhttp refused and where, for the backend's error snapshot (`show errors`).
    */
-  private fail(reason: 'closed' | 'invalid' | 'error', captured?: CapturedRead): void {
+  private fail(failure: 'closed' | 'invalid' | 'error', captured?: CapturedRead): void {
     if (this.dead) return;
     // Out-of-turn bytes after the last response (detachedInRead): a request that took the connection
-    // meanwhile has had no answer, so it fails as on a closed kept-alive connection (retried if it may be).
-    if (reason === 'invalid' && this.detachedInRead && this.received === 0) reason = 'closed';
+    // meanwhile has had no answer, and goes to another connection if it may (the transaction decides).
+    const reason = failure === 'invalid' && this.detachedInRead && this.received === 0 ? 'stale' : failure;
     if (reason === 'closed' && this.handlers && this.received > 0) {
       const r = this.parser.finish();
       this.uncorkSink();
