@@ -240,6 +240,11 @@ class TraceTx {
     return this.context;
   }
 
+  /** The engine's check after a header rewrite (a head over tune.bufsize is a 500): a trace's heads are the user's few fields, never that large. */
+  rewriteFailure(): undefined {
+    return undefined;
+  }
+
   /** Compiled engine rules take a transaction; this object carries every field they read. */
   asTransaction(): HttpTransaction {
     return this as unknown as HttpTransaction;

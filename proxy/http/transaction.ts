@@ -1828,7 +1828,8 @@ export class HttpTransaction implements ServerSession {
     // (HAProxy's abort_keep_alive): the client connection closes with no answer and no log line, so
     // that the client sends the request again, as it does when a kept-alive connection it reuses was
     // closed. Nothing is sent to a server again here: the client may have gone already.
-    if (bytes === 0 && reason !== 'invalid' && this.notFirst) {
+    // (An HTTP/2 client's streams are each their own: HAProxy sets TX_NOT_FIRST on HTTP/1 connections only.)
+    if (bytes === 0 && reason !== 'invalid' && this.notFirst && this.request.versionMajor === 1) {
       this.logSilent = true;
       return this.abortClient();
     }
