@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES, badExpectStatus,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, SERVER_MAXCONN_MAX, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES, badExpectStatus,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -236,10 +236,32 @@ function inheritedTimings(p: BalancingProxy | undefined): Inherited {
   return { inter, fall, rise };
 }
 
-function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: Inherited): string {
+function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: Inherited, original?: Directive): string {
+  return lineOf(placedAsWritten(serverWords(s, hc, inherited), original));
+}
+
+/**
+ * A rewritten server line keeps its `maxconn` where the text had it (`check cookie w1 maxconn 50`
+ * stays in that order when only the name or the value changes): before the option that followed it,
+ * or last when it was last.
+ */
+function placedAsWritten(words: string[], original: Directive | undefined): string[] {
+  const at = words.indexOf('maxconn', 3);
+  const options = original?.args.slice(2) ?? [];
+  const k = options.indexOf('maxconn');
+  if (at < 0 || k < 0 || splitServerOptions(options).owned.maxconn === undefined) return words;
+  const pair = words.splice(at, 2);
+  const next = options[k + 2];
+  const before = next === undefined ? -1 : words.indexOf(next, 3);
+  words.splice(before < 0 ? words.length : before, 0, ...pair);
+  return words;
+}
+
+function serverWords(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: Inherited): string[] {
   // HAProxy takes the last colon as the port separator, so IPv6 needs no brackets.
   const words = ['server', s.name, `${s.address}:${s.port}`];
   if (s.weight !== undefined && s.weight !== 1) words.push('weight', String(s.weight));
+  if (s.maxconn !== undefined) words.push('maxconn', String(s.maxconn));
   if (s.backup) words.push('backup');
   const check = s.check ?? (hc !== undefined && hc.type !== 'none');
   if (check) {
@@ -249,7 +271,7 @@ function serverLine(s: ServerSpec, hc: HealthCheckSpec | undefined, inherited: I
     if (hc?.rise !== undefined && hc.rise !== inherited.rise) words.push('rise', String(hc.rise));
   }
   words.push(...(s.extra ?? []));
-  return lineOf(words);
+  return words;
 }
 
 const EMAIL_ALERT_SETTINGS = ['mailers', 'from', 'to', 'level', 'myhostname'] as const;
@@ -404,6 +426,7 @@ function checkServer(s: ServerSpec | undefined, at: string, problem: (field: str
   if (!validWord(s.address)) problem(`${at}.address`, 'an IP address or host name');
   if (!validPort(s.port)) problem(`${at}.port`, `a port between 1 and 65535 (got ${JSON.stringify(s.port)})`);
   if (s.weight !== undefined && !(Number.isInteger(s.weight) && s.weight >= 0 && s.weight <= 256)) problem(`${at}.weight`, 'a whole number from 0 to 256');
+  if (s.maxconn !== undefined && !(Number.isInteger(s.maxconn) && s.maxconn >= 1 && s.maxconn <= SERVER_MAXCONN_MAX)) problem(`${at}.maxconn`, `a whole number from 1 to ${SERVER_MAXCONN_MAX} (or none: no limit)`);
   if (s.extra !== undefined && (!Array.isArray(s.extra) || !s.extra.every(validWord))) problem(`${at}.extra`, 'a list of option words');
   if (s.previousName !== undefined && !validName(s.previousName)) problem(`${at}.previousName`, `the server's name in the text (got ${JSON.stringify(s.previousName)})`);
 }
@@ -875,7 +898,7 @@ function spliceServers(
     }
     const own = ownTimings(d, proxy);
     const pick = (f: 'interMs' | 'fall' | 'rise'): number | undefined => (hc?.[f] !== currentHc?.[f] ? hc?.[f] : own[f]);
-    const line = serverLine(s, { type: hc?.type ?? 'none', interMs: pick('interMs'), fall: pick('fall'), rise: pick('rise') }, inherited);
+    const line = serverLine(s, { type: hc?.type ?? 'none', interMs: pick('interMs'), fall: pick('fall'), rise: pick('rise') }, inherited, d);
     if (canonicalServerLine(d, proxy, inherited) !== line) patch.replace.set(d.loc.line - 1, rewrittenLine(l, d, line));
   }
   for (const d of olds) if (!used.has(d)) patch.remove.add(d.loc.line - 1);
@@ -932,9 +955,10 @@ function canonicalServerLine(d: Directive, proxy: BalancingProxy | undefined, in
     name, address, port,
     weight: owned.weight !== undefined ? Number(owned.weight) : undefined,
     backup: owned.backup === true,
+    maxconn: owned.maxconn !== undefined ? Number(owned.maxconn) : undefined,
     check: owned.check === true,
     extra,
-  }, { type: 'tcp', ...ownTimings(d, proxy) }, inherited);
+  }, { type: 'tcp', ...ownTimings(d, proxy) }, inherited, d);
 }
 
 function removeNamed(l: Lines, config: Config, kinds: readonly string[], name: string): Lines | string {

@@ -100,6 +100,11 @@ export interface ServerSpec {
   /** 0..256, default 1. */
   weight?: number;
   backup?: boolean;
+  /**
+   * `maxconn N`: at most N connections at once to this server (1..100000; the others wait in the
+   * backend's queue); absent: no limit. `balance first` fills each server up to it.
+   */
+  maxconn?: number;
   /** Active health checks on this server; default: on when the backend has a health check. */
   check?: boolean;
   /** Other server options, as words, kept as they are (`cookie s1`, `maxconn 100`). */
@@ -468,7 +473,15 @@ export function stickiness(p: BalancingProxy): StickinessSpec | undefined {
 }
 
 /** Options of a server line the forms own, and how many value words each takes. */
-export const SERVER_OWNED_OPTIONS: Readonly<Record<string, number>> = { weight: 1, backup: 0, check: 0, inter: 1, fall: 1, rise: 1 };
+export const SERVER_OWNED_OPTIONS: Readonly<Record<string, number>> = { weight: 1, backup: 0, check: 0, inter: 1, fall: 1, rise: 1, maxconn: 1 };
+
+/** The highest per-server connection limit the forms write (a larger one typed in the editor stays as written). */
+export const SERVER_MAXCONN_MAX = 100000;
+
+/** A `maxconn` value the form shows: a whole number from 1 to SERVER_MAXCONN_MAX (0, a larger one or a variable stay as written). */
+function formMaxconn(v: string): boolean {
+  return /^\d{1,6}$/.test(v) && Number(v) >= 1 && Number(v) <= SERVER_MAXCONN_MAX;
+}
 /** Server options taking one value (so a value word is never mistaken for an option). */
 const SERVER_ONE_VALUE = new Set([
   'addr', 'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'ca-file', 'check-alpn', 'check-sni', 'ciphers', 'ciphersuites',
@@ -485,7 +498,11 @@ export function splitServerOptions(args: readonly string[]): { owned: Record<str
   const extra: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const w = args[i]!;
-    if (w in SERVER_OWNED_OPTIONS) {
+    if (w === 'maxconn' && (!formMaxconn(args[i + 1] ?? '') || owned.maxconn !== undefined)) {
+      // A limit the form cannot show (or a second one) rides along as written.
+      extra.push(w);
+      if (i + 1 < args.length) extra.push(args[++i]!);
+    } else if (w in SERVER_OWNED_OPTIONS) {
       if (SERVER_OWNED_OPTIONS[w] === 1) owned[w] = args[++i] ?? '';
       else owned[w] = true;
     } else if (SERVER_ONE_VALUE.has(w)) {
@@ -590,6 +607,7 @@ function serverSpecs(p: BalancingProxy): ServerSpec[] {
       name, address, port,
       ...(weight !== undefined ? { weight } : {}),
       ...(owned.backup ? { backup: true } : {}),
+      ...(owned.maxconn !== undefined ? { maxconn: Number(owned.maxconn) } : {}),
       check: owned.check === true,
       ...(extra.length ? { extra } : {}),
     };

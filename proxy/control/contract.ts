@@ -711,6 +711,8 @@ export interface ServerSpec {
   /** 0..256, default 1. */
   weight?: number;
   backup?: boolean;
+  /** `maxconn N`: at most N connections at once (1..100000); absent: no limit. */
+  maxconn?: number;
   /** Health checks on this server; default: on when the backend has a health check. */
   check?: boolean;
   /** Other server options as words, kept (`cookie s1`, `maxconn 100`). */

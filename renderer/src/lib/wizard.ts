@@ -14,6 +14,9 @@ import { alertDraft, alertSpec, checkAlert, mailersEdit, type AlertDraft } from 
 import { pemProblem } from './certs.ts';
 
 export type SiteKind = 'http' | 'https' | 'tcp';
+
+/** The highest Max connections a server takes in the forms (the engine's SERVER_MAXCONN_MAX). */
+export const SERVER_MAXCONN_MAX = 100000;
 export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
 export type WizardMode = { kind: 'new' } | { kind: 'frontend'; name: string } | { kind: 'backend'; name: string };
 export type TlsChoice = 'none' | 'local-ca' | 'import' | 'existing';
@@ -29,6 +32,8 @@ export interface ServerDraft {
   port: string;
   weight: string;
   backup: boolean;
+  /** Max connections at once (`maxconn`): a whole number from 1 to 100000; empty or absent: no limit. */
+  maxconn?: string;
   /** Kept from the text: options the form does not show, the check flag. */
   extra?: string[];
   check?: boolean;
@@ -250,6 +255,18 @@ export const ALGORITHMS: Array<{ id: BalanceAlgorithm; text: string; argument?: 
   { id: 'hash', text: 'Expression — the same value of a sample expression (a cookie, a header, …) reaches the same server.', argument: 'Sample expression, e.g. req.cook(sid),lower' },
 ];
 
+/**
+ * "First available" with no limit on any server it fills: `balance first` sends every request to
+ * the first server then (a server takes the next only when the one before is full). The note in
+ * words, or '' when the backend balances otherwise or a regular server has Max connections.
+ */
+export function firstWithoutLimit(b: Pick<BackendDraft, 'algorithm' | 'servers'>): string {
+  if (b.algorithm !== 'first') return '';
+  const regular = b.servers.filter((s) => !s.backup);
+  if (regular.length === 0 || regular.some((s) => (s.maxconn ?? '').trim() !== '')) return '';
+  return 'Set Max connections on the servers (Servers step): without a limit the first server gets every request, and the others only when it is down.';
+}
+
 /** The algorithms offered for a backend: the HTTP-only ones for an HTTP backend, or the one a TCP backend already has. */
 export function algorithmsFor(b: Pick<BackendDraft, 'mode' | 'algorithm'>): typeof ALGORITHMS {
   return ALGORITHMS.filter((a) => !a.http || b.mode === 'http' || a.id === b.algorithm);
@@ -259,7 +276,7 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export function emptyServer(index: number, port = ''): ServerDraft {
-  return { name: `server${index + 1}`, address: '', port, weight: '1', backup: false };
+  return { name: `server${index + 1}`, address: '', port, weight: '1', backup: false, maxconn: '' };
 }
 
 export function defaultHealth(): HealthDraft {
@@ -401,7 +418,7 @@ export function backendDraft(form: BackendForm, model?: FormModel | null): Backe
     algorithm: form.balance.algorithm,
     argument: form.balance.argument ?? '',
     servers: form.servers.map((s) => ({
-      name: s.name, address: s.address, port: String(s.port), weight: String(s.weight ?? 1), backup: s.backup ?? false,
+      name: s.name, address: s.address, port: String(s.port), weight: String(s.weight ?? 1), backup: s.backup ?? false, maxconn: s.maxconn !== undefined ? String(s.maxconn) : '',
       ...(s.extra ? { extra: [...s.extra] } : {}), ...(s.check !== undefined ? { check: s.check } : {}), fromText: true, originalName: s.name,
     })),
     health: healthDraft(form.healthCheck),
@@ -624,6 +641,8 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
           checkPort(errors, `${at}.port`, s.port);
           const w = int(s.weight);
           if (!(w >= 0 && w <= 256)) errors[`${at}.weight`] = 'A weight is a whole number from 0 to 256 (0 = no new traffic).';
+          const m = (s.maxconn ?? '').trim();
+          if (m !== '' && !(int(m) >= 1 && int(m) <= SERVER_MAXCONN_MAX)) errors[`${at}.maxconn`] = `Max connections is a whole number from 1 to ${SERVER_MAXCONN_MAX}; leave it empty for no limit.`;
         });
       });
       break;
@@ -748,6 +767,7 @@ export function backendSpec(b: BackendDraft): BackendSpec {
       const extra = cookie !== undefined ? [...(s.extra ?? []), 'cookie', cookie] : s.extra;
       return {
         name: s.name, address: s.address.trim(), port: int(s.port), weight: int(s.weight), backup: s.backup,
+        ...((s.maxconn ?? '').trim() !== '' ? { maxconn: int(s.maxconn!) } : {}),
         ...(extra ? { extra } : {}), ...(s.check !== undefined && keepCheck ? { check: s.check } : {}),
         ...(s.originalName !== undefined && s.originalName !== s.name ? { previousName: s.originalName } : {}),
       };

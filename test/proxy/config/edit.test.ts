@@ -151,7 +151,7 @@ test('an edit through the forms keeps every comment and every directive the form
   assert.equal(web.unknownDirectives, 2, 'timeout server, http-send-name-header (the cookie line is the form\'s stickiness)');
   assert.equal(m.backends.find((b) => b.name === 'api')!.unknownDirectives, 2, 'stats uri, stats http-request');
   assert.deepEqual(web.stickiness, { kind: 'cookie', cookie: 'SRV', mode: 'insert', indirect: true, nocache: true });
-  assert.deepEqual(web.servers[0], { name: 'w1', address: '127.0.0.1', port: 8001, check: true, extra: ['cookie', 'w1', 'maxconn', '50'] });
+  assert.deepEqual(web.servers[0], { name: 'w1', address: '127.0.0.1', port: 8001, check: true, maxconn: 50, extra: ['cookie', 'w1'] });
   const text = edit(handWritten, [
     { op: 'set-frontend', frontend: { ...www, rules: [...www.rules, { backend: 'web', match: { kind: 'path-begins', values: ['/static/'] } }] } },
     { op: 'set-server', backend: 'web', server: { ...web.servers[1]!, weight: 3 } },

@@ -101,7 +101,8 @@ test('an edited frontend and backend keep what the forms do not show', () => {
   assert.deepEqual(f.mainBind?.extra, ['alpn', 'h2,http/1.1']);
   assert.equal(f.keptBinds.length, 1);
   const b = backendDraft(model.backends[0]!);
-  assert.deepEqual(b.servers[0]!.extra, ['maxconn', '50']);
+  assert.equal(b.servers[0]!.extra, undefined);
+  assert.equal(b.servers[0]!.maxconn, '50');
   const { edits } = editsOf({ ...f, backends: [] }, { kind: 'frontend', name: 'www' });
   const r = applyEdits(text, edits);
   assert.ok(r.ok);
