@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { sideBySide } from './lib/side-by-side.ts';
+import { oneBackend } from './lib/one-backend.ts';
 
 /** An origin answering a CONNECT with `answer`, then echoing what comes after as `echo:<bytes>`. */
 async function connectOrigin(answer: string): Promise<{ port: number; heads: string[]; close(): Promise<void> }> {
@@ -59,17 +60,7 @@ function connectThrough(port: number, tunnelled: string, waitMs = 400): Promise<
   });
 }
 
-const config = (originPort: number) => (port: number) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server s1 127.0.0.1:${originPort}
-`;
+const config = (originPort: number) => oneBackend(originPort);
 
 for (const [name, answer, expected] of [
   ['a 200 without fields', 'HTTP/1.1 200 Connection established\r\n\r\n', 'HTTP/1.1 200 Connection established\r\n\r\necho:tunnel bytes'],

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { requestsWithHeads, sideBySide } from './lib/side-by-side.ts';
+import { oneBackend } from './lib/one-backend.ts';
 
 /** An origin answering each request with its path (status 295 for /close-me), counting connections and the heads it got. */
 async function origin(): Promise<{ port: number; connections: number; heads: string[]; close(): Promise<void> }> {
@@ -37,18 +38,7 @@ async function origin(): Promise<{ port: number; connections: number; heads: str
   });
 }
 
-const config = (originPort: number, rules: string) => (port: number) => `defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-${rules}
-    server s1 127.0.0.1:${originPort}
-`;
+const config = (originPort: number, rules: string) => oneBackend(originPort, rules);
 
 test('http-response set-header Connection close: the client is told and its connection ends after that answer', async (t) => {
   const o = await origin();

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { linesLogged, sideBySide } from './lib/side-by-side.ts';
+import { oneBackend } from './lib/one-backend.ts';
 
 /** Answers the first request of each connection, and closes the connection on the one after without a word. */
 async function oneAnswerOrigin(): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
@@ -57,13 +58,7 @@ function twoInTurn(port: number): Promise<string> {
   });
 }
 
-const config = (originPort: number) => (port: number) => `${loggedHttpHead('    option dontlognull\n')}    log-format "%ST %tsc %r"
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server s1 127.0.0.1:${originPort}
-`;
+const config = (originPort: number) => oneBackend(originPort, '', `${loggedHttpHead('    option dontlognull\n')}    log-format "%ST %tsc %r"\n`);
 
 test('the second request of a client connection, left unanswered by its server: the client connection closes without an answer, nothing is resent, nothing logged', async (t) => {
   const origin = await oneAnswerOrigin();

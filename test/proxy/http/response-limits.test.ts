@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { closedRequest, sideBySide } from './lib/side-by-side.ts';
 import { answeringOrigin } from './lib/answering-origin.ts';
 import { responseHeadRefused, DEFAULT_REQUEST_LIMITS } from '../../../proxy/http/request-checks.ts';
+import { oneBackend } from './lib/one-backend.ts';
+import { HTTP_DEFAULTS } from '../../helpers/net.ts';
 
 /** `/pN`: one field with an N-byte value; `/fN`: N fields besides the Content-Length. */
 function answer(path: string): string {
@@ -17,17 +19,7 @@ function answer(path: string): string {
   return `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${fields}\r\nok`;
 }
 
-const config = (originPort: number, tune = '') => (port: number) => `${tune ? `global\n${tune}` : ''}defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-    server s1 127.0.0.1:${originPort}
-`;
+const config = (originPort: number, tune = '') => oneBackend(originPort, '', `${tune ? `global\n${tune}` : ''}${HTTP_DEFAULTS}`);
 
 const status = async (port: number, path: string): Promise<string> => (await closedRequest(port, path)).slice(0, 3);
 

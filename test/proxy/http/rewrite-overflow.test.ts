@@ -15,6 +15,7 @@ import { loggedHttpHead } from '../../helpers/haproxy.ts';
 import { cli, readCsv } from '../stats/helpers.ts';
 import { answeringOrigin } from './lib/answering-origin.ts';
 import { linesLogged, sideBySide } from './lib/side-by-side.ts';
+import { oneBackend } from './lib/one-backend.ts';
 
 /** One request with an N-byte X-Pad field (`req`) or asking the origin for one (`res`): the status. */
 function status(port: number, side: 'req' | 'res', n: number): Promise<string> {
@@ -36,14 +37,8 @@ const answer = (path: string): string => {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ls-rewrite-'));
 const socketOf = (port: number): string => path.join(dir, `${port}.sock`);
-const config = (originPort: number, rules: string) => (port: number) => `${loggedHttpHead('    option dontlognull\n').replace('global\n', `global\n    stats socket ${socketOf(port)} level admin\n`)}    log-format "%ST %tsc %b/%s %r"
-frontend fe
-    bind 127.0.0.1:${port}
-    default_backend be
-backend be
-${rules}
-    server s1 127.0.0.1:${originPort}
-`;
+const config = (originPort: number, rules: string) => (port: number) =>
+  oneBackend(originPort, rules, `${loggedHttpHead('    option dontlognull\n').replace('global\n', `global\n    stats socket ${socketOf(port)} level admin\n`)}    log-format "%ST %tsc %b/%s %r"\n`)(port);
 
 const COPY = '    http-request set-header X-Long %[req.hdr(x-pad)]\n    http-response set-header X-Long %[res.hdr(x-pad)]';
 

@@ -76,27 +76,35 @@ test('answers of sloppy servers are relayed well formed as haproxy relays them; 
   }
 });
 
+/**
+ * `GET /1`, then once its answer (ending with `end`) is in, `GET /2` on the same connection: what the
+ * client got, with `/2` marking where the second request went out.
+ */
+function twoInTurn(port: number, end: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.split(end).length === 2 && !got.includes('/2')) {
+        got += '/2';
+        s.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+      }
+      if (got.split(end).length === 3) s.destroy();
+    });
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+    setTimeout(() => s.destroy(), 3000);
+  });
+}
+
 test('a server connection that answered with bare LF line ends serves the next request too', async (t) => {
   const origin = await answeringOrigin(() => 'HTTP/1.1 200 OK\nContent-Length: 3\n\nyes');
   const config = proxyTo(origin.port);
   try {
     await sideBySide(t, config, async (port) => {
       const before = origin.connections();
-      const answers = await new Promise<string>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
-        let got = '';
-        s.on('data', (d: Buffer) => {
-          got += d.toString('latin1');
-          if (got.split('yes').length === 2 && !got.includes('/2')) {
-            got += '/2';
-            s.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
-          }
-          if (got.split('yes').length === 3) s.destroy();
-        });
-        s.on('error', () => {});
-        s.on('close', () => resolve(got));
-        setTimeout(() => s.destroy(), 3000);
-      });
+      const answers = await twoInTurn(port, 'yes');
       assert.equal(answers, `${OK}content-length: 3\r\n\r\nyes/2${OK}content-length: 3\r\n\r\nyes`);
       assert.equal(origin.connections() - before, 1, 'both requests went over one server connection');
     });
@@ -198,21 +206,7 @@ test('a server connection that answered with both a Content-Length and chunks se
   try {
     await sideBySide(t, config, async (port) => {
       const before = origin.connections();
-      const answers = await new Promise<string>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => s.write('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n'));
-        let got = '';
-        s.on('data', (d: Buffer) => {
-          got += d.toString('latin1');
-          if (got.split('0\r\n\r\n').length === 2 && !got.includes('/2')) {
-            got += '/2';
-            s.write('GET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
-          }
-          if (got.split('0\r\n\r\n').length === 3) s.destroy();
-        });
-        s.on('error', () => {});
-        s.on('close', () => resolve(got));
-        setTimeout(() => s.destroy(), 3000);
-      });
+      const answers = await twoInTurn(port, '0\r\n\r\n');
       assert.equal(answers, `${CHUNKED_OK}/2${CHUNKED_OK}`);
       assert.equal(origin.connections() - before, 2, 'the second request went over a new server connection');
     });

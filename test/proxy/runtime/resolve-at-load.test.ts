@@ -163,20 +163,29 @@ test('a health check address (addr) and an agent address (agent-addr) given by a
     ['server s1 127.0.0.1:80 check agent-check agent-port 9 agent-addr 300.1.1.1', 1, "[x.cfg:12] : 'server b/s1' : parsing agent-addr failed. Check if '300.1.1.1' is correct address.."],
   ];
   try {
-    for (const [line, status, said] of cases) {
-      fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    ${line}\n`);
-      const ours = await loadstarCheck(path.join(dir, 'x.cfg'));
-      assert.equal(ours.status, status, `${line}\n${ours.output}`);
-      if (said) assert.ok(ours.output.replace(dir + path.sep, '').includes(`[ALERT] ${said}`), ours.output);
-      if (!haproxy) continue;
-      const theirs = haproxyCheck('x.cfg', dir);
-      assert.equal(theirs.status, status, `haproxy: ${line}\n${theirs.output}`);
-      if (said) assert.ok(theirs.output.includes(said), theirs.output);
-    }
+    await checkedAsHaproxy(dir, haproxy, cases);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Each case's backend lines through `loadstar check` and `haproxy -c` (when installed): the same
+ * exit status, HAProxy's alert in its output, and Loadstar's (`ours[i]`, else the same) on one line.
+ */
+async function checkedAsHaproxy(dir: string, haproxy: boolean, cases: Array<[string, number, string]>, ours: Record<number, string> = {}): Promise<void> {
+  for (const [i, [lines, status, said]] of cases.entries()) {
+    fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    ${lines}\n`);
+    const mine = await loadstarCheck(path.join(dir, 'x.cfg'));
+    assert.equal(mine.status, status, `${lines}\n${mine.output}`);
+    const alert = ours[i] ?? said;
+    if (alert) assert.ok(mine.output.replaceAll(dir + path.sep, '').includes(`[ALERT] ${alert}`), mine.output);
+    if (!haproxy) continue;
+    const theirs = haproxyCheck('x.cfg', dir);
+    assert.equal(theirs.status, status, `haproxy: ${lines}\n${theirs.output}`);
+    if (said) assert.ok(theirs.output.includes(said), theirs.output);
+  }
+}
 
 test('a source given by a host name (a backend\'s, a default-server\'s, a server\'s) is resolved at load: one that gives no address is refused as by haproxy -c', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadstar-resolve-'));
@@ -194,17 +203,7 @@ test('a source given by a host name (a backend\'s, a default-server\'s, a server
     3: "[x.cfg:12] : 'source ipv4@nonexistent.invalid' : invalid address: 'nonexistent.invalid' in 'ipv4@nonexistent.invalid'.",
   };
   try {
-    for (const [i, [lines, status, said]] of cases.entries()) {
-      fs.writeFileSync(path.join(dir, 'x.cfg'), `${head(18999)}    ${lines}\n`);
-      const mine = await loadstarCheck(path.join(dir, 'x.cfg'));
-      assert.equal(mine.status, status, `${lines}\n${mine.output}`);
-      const alert = ours[i] ?? said;
-      if (alert) assert.ok(mine.output.replaceAll(dir + path.sep, '').includes(`[ALERT] ${alert}\n`), mine.output);
-      if (!haproxy) continue;
-      const theirs = haproxyCheck('x.cfg', dir);
-      assert.equal(theirs.status, status, `haproxy: ${lines}\n${theirs.output}`);
-      if (said) assert.ok(theirs.output.includes(said), theirs.output);
-    }
+    await checkedAsHaproxy(dir, haproxy, cases, ours);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
