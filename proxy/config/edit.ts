@@ -23,7 +23,7 @@ import { directiveText } from './serialize.ts';
 import { BUILTIN_BALANCE, inheritedDefaults, withServerDefaults } from './provision.ts';
 import {
   FRONTEND_CATEGORIES, BACKEND_CATEGORIES, RULE_KINDS, aclMatch, backendCategory, balanceSpec, bindSpec, formModel, frontendCategory, healthCheck, isHttpsRedirect, ownedAcls,
-  splitServerOptions, splitAddress, stickiness, stickinessOf, SERVER_MAXCONN_MAX, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES, badExpectStatus,
+  splitServerOptions, splitAddress, stickiness, stickinessOf, SERVER_MAXCONN_MAX, STATS_REFRESH_MAX, statsRefreshOf, emailAlert, emailAlertLines, statsKept, SNI_INSPECT_LINES, badExpectStatus,
 } from './form-model.ts';
 import type {
   BackendSpec, StickinessSpec, BindSpec, FrontendCategory, BackendCategory, FrontendSpec, HealthCheckSpec, RoutingRule, RuleMatch, ServerSpec,
@@ -299,7 +299,12 @@ function frontendLines(spec: FrontendSpec, aclNames: string[]): Record<FrontendC
     redirect: spec.redirectToHttps ? ['http-request redirect scheme https code 301 unless { ssl_fc }'] : [],
     metrics: spec.metricsPath !== undefined ? [lineOf(['http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', spec.metricsPath, '}'])] : [],
     // `stats enable` alone serves HAProxy's default path: no `stats uri` line for it.
-    stats: spec.statsUri !== undefined ? ['stats enable', ...(spec.statsUri !== DEFAULT_STATS_URI ? [lineOf(['stats', 'uri', spec.statsUri])] : [])] : [],
+    stats: spec.statsUri !== undefined ? [
+      'stats enable',
+      ...(spec.statsUri !== DEFAULT_STATS_URI ? [lineOf(['stats', 'uri', spec.statsUri])] : []),
+      ...(spec.statsAuth ? [lineOf(['stats', 'auth', `${spec.statsAuth.user}:${spec.statsAuth.password}`])] : []),
+      ...(spec.statsRefresh !== undefined ? [lineOf(['stats', 'refresh', `${spec.statsRefresh}s`])] : []),
+    ] : [],
     inspect: spec.mode === 'tcp' && rules.some((r) => r.match?.kind === 'sni-is') ? [...SNI_INSPECT_LINES] : [],
     acl: rules.flatMap((r, i) => (r.match ? [aclLine(aclNames[i]!, r.match)] : [])),
     use_backend: rules.map((r, i) => (r.match ? lineOf(['use_backend', r.backend, 'if', aclNames[i]!]) : `${lineOf(['use_backend', r.backend])} ${r.raw ?? ''}`.trimEnd())),
@@ -334,6 +339,11 @@ function canonicalFrontendLine(d: Directive, category: FrontendCategory): string
     }
     case 'redirect':
       return 'http-request redirect scheme https code 301 unless { ssl_fc }';
+    case 'stats': {
+      // `stats refresh 10` is the form's `stats refresh 10s` (seconds are HAProxy's unit there).
+      const refresh = statsRefreshOf(d);
+      return refresh !== undefined ? lineOf(['stats', 'refresh', `${refresh}s`]) : lineOf([d.keyword, ...d.args]);
+    }
     default:
       return lineOf([d.keyword, ...d.args]);
   }
@@ -395,6 +405,13 @@ function checkFrontend(spec: FrontendSpec | undefined, problem: (field: string, 
     // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`).
     else if (field === 'frontend.statsUri' && path === '/' && ((spec.rules ?? []).length > 0 || spec.defaultBackend !== undefined)) problem(field, "the stats page at '/' would answer every request of the site (stats uri is a prefix): use a path such as /stats");
   }
+  if ((spec.statsAuth !== undefined || spec.statsRefresh !== undefined) && spec.statsUri === undefined) problem('frontend.statsUri', 'a login or a refresh interval is for the stats page: give its path too');
+  if (spec.statsAuth !== undefined) {
+    const a = spec.statsAuth as { user?: unknown; password?: unknown } | null;
+    if (typeof a?.user !== 'string' || a.user === '' || a.user.includes(':') || /[\x00-\x1f]/.test(a.user)) problem('frontend.statsAuth.user', "a user name, without ':' (HAProxy splits user:password at the first ':')");
+    if (typeof a?.password !== 'string' || a.password === '' || /[\x00-\x1f]/.test(a.password)) problem('frontend.statsAuth.password', 'a password on one line');
+  }
+  if (spec.statsRefresh !== undefined && !(Number.isInteger(spec.statsRefresh) && spec.statsRefresh >= 1 && spec.statsRefresh <= STATS_REFRESH_MAX)) problem('frontend.statsRefresh', `a whole number of seconds from 1 to ${STATS_REFRESH_MAX}`);
   if (spec.statsUri !== undefined && spec.statsUri === spec.metricsPath) problem('frontend.metricsPath', 'the stats page and the Prometheus metrics need different paths');
   if (spec.defaultBackend !== undefined && !validName(spec.defaultBackend)) problem('frontend.defaultBackend', 'the name of a backend');
   (spec.rules ?? []).forEach((r, i) => {

@@ -84,8 +84,12 @@ export interface FrontendSpec {
   binds: BindSpec[];
   /** `http-request redirect scheme https code 301 unless { ssl_fc }`. */
   redirectToHttps?: boolean;
-  /** `stats uri PATH` (with `stats enable`), when the section's stats lines are only those two. */
+  /** `stats uri PATH` (with `stats enable`), when the section's stats lines are only those the form owns (ownStats). */
   statsUri?: string;
+  /** With the stats page: its login, `stats auth USER:PASSWORD` (HAProxy splits at the first ':'); absent: no login. */
+  statsAuth?: { user: string; password: string };
+  /** With the stats page: `stats refresh Ns`, the page reloads every N seconds (1..STATS_REFRESH_MAX); absent: no reload. */
+  statsRefresh?: number;
   /** `http-request use-service prometheus-exporter if { path PATH }`. */
   metricsPath?: string;
   rules?: RoutingRule[];
@@ -311,21 +315,49 @@ export function ownedAcls(section: Section): Map<string, RuleMatch> {
   return owned;
 }
 
+/** The longest `stats refresh` the form writes, in seconds (a day). */
+export const STATS_REFRESH_MAX = 86400;
+
+/** `stats auth USER:PASSWORD` as the form shows it (both halves there, HAProxy's split at the first ':'), or undefined. */
+export function statsAuthOf(d: Directive): { user: string; password: string } | undefined {
+  if (d.keyword !== 'stats auth' || d.args.length !== 1) return undefined;
+  const v = d.args[0]!;
+  const colon = v.indexOf(':');
+  return colon > 0 && colon < v.length - 1 ? { user: v.slice(0, colon), password: v.slice(colon + 1) } : undefined;
+}
+
+/** `stats refresh N` or `Ns` in whole seconds (1..STATS_REFRESH_MAX), or undefined (`1m`, `500ms` stay as written). */
+export function statsRefreshOf(d: Directive): number | undefined {
+  if (d.keyword !== 'stats refresh' || d.args.length !== 1) return undefined;
+  const m = /^(\d{1,5})s?$/.exec(d.args[0]!);
+  const n = m ? Number(m[1]) : NaN;
+  return n >= 1 && n <= STATS_REFRESH_MAX ? n : undefined;
+}
+
+/** One stats line the form owns by itself: `stats enable`, `stats uri PATH`, `stats auth U:P`, `stats refresh Ns`. */
+function formStatsLine(d: Directive): boolean {
+  return (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1)
+    || statsAuthOf(d) !== undefined || statsRefreshOf(d) !== undefined;
+}
+
 /**
- * The form's stats page: `stats enable` and `stats uri`, owned when they are the section's only
- * stats lines (`stats auth`, `stats refresh`… turn the page on by themselves: with one of them the
- * lines stay as written).
+ * The form's stats page: `stats enable`, `stats uri`, one `stats auth` login and one `stats refresh`,
+ * owned when they are the section's only stats lines (`stats realm`, `stats admin`, a second login …
+ * turn the page on too: with one of them the lines stay as written).
  */
 export function ownStats(section: { directives: readonly Directive[] }): boolean {
   const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
-  return stats.length > 0 && stats.every((d) => (d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1));
+  return stats.length > 0 && stats.every(formStatsLine)
+    && stats.filter((d) => d.keyword === 'stats auth').length <= 1 && stats.filter((d) => d.keyword === 'stats refresh').length <= 1;
 }
 
 /** The stats page turned on by lines the form does not own (every stats line of a proxy turns it on in HAProxy). */
 export function statsKept(section: { directives: readonly Directive[] }): StatsKept | undefined {
   const stats = section.directives.filter((d) => d.keyword.startsWith('stats '));
   if (stats.length === 0 || ownStats(section)) return undefined;
-  const first = stats.find((d) => !((d.keyword === 'stats enable' && d.args.length === 0) || (d.keyword === 'stats uri' && d.args.length === 1)))!;
+  const seen = new Set<string>();
+  // The first line the form cannot show: one it does not know, or a second login or refresh.
+  const first = stats.find((d) => { const again = seen.has(d.keyword); seen.add(d.keyword); return !formStatsLine(d) || (again && (d.keyword === 'stats auth' || d.keyword === 'stats refresh')); })!;
   return { uri: stats.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI, keyword: first.keyword, line: first.loc.line };
 }
 
@@ -340,7 +372,9 @@ export function metricsPathOf(d: Directive): string | undefined {
 export function frontendCategory(d: Directive, acls: ReadonlyMap<string, RuleMatch>, section?: { directives: readonly Directive[] }): FrontendCategory | undefined {
   switch (d.keyword) {
     case 'stats enable':
-    case 'stats uri': return section && ownStats(section) ? 'stats' : undefined;
+    case 'stats uri':
+    case 'stats auth':
+    case 'stats refresh': return section && ownStats(section) ? 'stats' : undefined;
     case 'mode': return 'mode';
     case 'bind': return 'bind';
     case 'default_backend': return 'default_backend';
@@ -636,7 +670,10 @@ export function formModel(config: Config): FormModel {
       const acls = ownedAcls(section);
       const redirect = section.directives.some(isHttpsRedirect);
       const unknown = section.directives.filter((d) => frontendCategory(d, acls, section) === undefined && (p.kind !== 'listen' || backendCategory(d, section) === undefined)).length;
-      const statsUri = ownStats(section) ? (section.directives.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI) : undefined;
+      const own = ownStats(section);
+      const statsUri = own ? (section.directives.filter((d) => d.keyword === 'stats uri').at(-1)?.args[0] ?? DEFAULT_STATS_URI) : undefined;
+      const statsAuth = own ? section.directives.map(statsAuthOf).find((a) => a !== undefined) : undefined;
+      const statsRefresh = own ? section.directives.map(statsRefreshOf).find((r) => r !== undefined) : undefined;
       const kept = statsKept(section);
       const metricsPath = section.directives.map(metricsPathOf).find((m) => m !== undefined);
       frontends.push({
@@ -646,6 +683,8 @@ export function formModel(config: Config): FormModel {
         binds: section.directives.filter((d) => d.keyword === 'bind').map(bindSpec),
         redirectToHttps: redirect,
         ...(statsUri !== undefined ? { statsUri } : {}),
+        ...(statsAuth ? { statsAuth } : {}),
+        ...(statsRefresh !== undefined ? { statsRefresh } : {}),
         ...(kept ? { statsKept: kept } : {}),
         ...(metricsPath !== undefined ? { metricsPath } : {}),
         rules: routingRules(section, acls),

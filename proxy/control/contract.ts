@@ -698,6 +698,10 @@ export interface FrontendSpec {
   redirectToHttps?: boolean;
   /** The stats page at this path (`stats enable`, `stats uri PATH`); absent: none (from the form). */
   statsUri?: string;
+  /** With the stats page: its login (`stats auth USER:PASSWORD`); absent: open to anyone who reaches the site. */
+  statsAuth?: { user: string; password: string };
+  /** With the stats page: reload it every N seconds (`stats refresh Ns`, 1..86400); absent: no reload. */
+  statsRefresh?: number;
   /** Prometheus metrics at this path (`http-request use-service prometheus-exporter if { path PATH }`). */
   metricsPath?: string;
   rules?: RoutingRule[];

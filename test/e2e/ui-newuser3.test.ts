@@ -15,7 +15,7 @@
  *  - a backend without servers (a `listen stats`) is not shown as Down (HAProxy reports it UP);
  *  - a listen section edited in the forms: what no rule takes goes to its own servers (shown as an
  *    empty "backend"), a stats-only site may have its page at '/' (Next refused it), and a stats page
- *    with more than the form shows (stats refresh) is said to be kept (the box showed it off);
+ *    with more than the form shows (stats hide-version) is said to be kept (the box showed it off);
  *  - a review without a change offers nothing to apply (Apply wrote an empty version and reloaded);
  *  - removing a listen section's frontend (or backend) side says the whole section goes;
  *  - a server field's error no longer pushes the row's other inputs down.
@@ -146,7 +146,7 @@ listen stats_lan
     bind 127.0.0.1:${ports.statsLan}
     stats enable
     stats uri /
-    stats refresh 10s
+    stats hide-version
 `}`;
 }
 
@@ -473,9 +473,9 @@ test("a listen stats section: its backend side without servers is not shown as D
     assert.equal(await page.isChecked('[data-page="stats"]'), true);
     assert.equal(await page.inputValue('#f-pages-statsUri'), '/');
     await noChange();
-    // A stats page with more than the form shows (stats refresh): said to be kept, no box that would add a second one.
+    // A stats page with more than the form shows (stats hide-version): said to be kept, no box that would add a second one.
     await toRouting('stats_lan');
-    assert.match((await page.locator('[data-stats-kept]').textContent())!, /On at \/ through this site's own stats lines \(line \d+: stats refresh …\)\. The form leaves them as written/);
+    assert.match((await page.locator('[data-stats-kept]').textContent())!, /On at \/ through this site's own stats lines \(line \d+: stats hide-version …\)\. The form leaves them as written/);
     assert.equal(await page.isChecked('[data-page="stats"]'), true);
     assert.equal(await page.isDisabled('[data-page="stats"]'), true);
     // Its box reads as on in both themes (the browser's disabled box was grey on grey in light mode), sits where

@@ -17,6 +17,8 @@ export type SiteKind = 'http' | 'https' | 'tcp';
 
 /** The highest Max connections a server takes in the forms (the engine's SERVER_MAXCONN_MAX). */
 export const SERVER_MAXCONN_MAX = 100000;
+/** The longest stats page refresh interval in seconds (the engine's STATS_REFRESH_MAX). */
+export const STATS_REFRESH_MAX = 86400;
 export type StepId = 'what' | 'listen' | 'tls' | 'routing' | 'servers' | 'balance' | 'health' | 'review';
 export type WizardMode = { kind: 'new' } | { kind: 'frontend'; name: string } | { kind: 'backend'; name: string };
 export type TlsChoice = 'none' | 'local-ca' | 'import' | 'existing';
@@ -165,6 +167,11 @@ export interface SiteDraft {
   /** HAProxy's stats page at `statsUri` (`stats enable`, `stats uri`). */
   stats: boolean;
   statsUri: string;
+  /** The stats page's login (`stats auth USER:PASSWORD`): both or neither; empty: open to anyone who reaches the site. */
+  statsUser: string;
+  statsPassword: string;
+  /** The stats page reloads every N seconds (`stats refresh Ns`); empty: never. */
+  statsRefresh: string;
   /**
    * The edited frontend's stats page is on through its own stats lines (`stats auth` …), which the
    * form leaves as written: shown on and locked (`stats` stays false, so no second `stats enable`).
@@ -328,6 +335,9 @@ export function newSite(kind: SiteKind, model?: { frontends: ReadonlyArray<{ nam
     defaultBackend: freeName(kind === 'tcp' ? 'tcp_backend' : 'web_backend', backends),
     stats: false,
     statsUri: '/stats',
+    statsUser: '',
+    statsPassword: '',
+    statsRefresh: '',
     metrics: false,
     metricsPath: '/metrics',
     backends: [],
@@ -481,6 +491,9 @@ export function frontendDraft(form: FrontendForm): SiteDraft {
     defaultBackend: form.defaultBackend ?? '',
     stats: form.statsUri !== undefined,
     statsUri: form.statsUri ?? '/stats',
+    statsUser: form.statsAuth?.user ?? '',
+    statsPassword: form.statsAuth?.password ?? '',
+    statsRefresh: form.statsRefresh !== undefined ? String(form.statsRefresh) : '',
     ...(form.statsKept ? { statsKept: form.statsKept } : {}),
     metrics: form.metricsPath !== undefined,
     metricsPath: form.metricsPath ?? '/metrics',
@@ -622,6 +635,7 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
         // '/' is right for a site that is only the stats page (HAProxy's usual `listen stats`): nothing else to take.
         const routes = d.rules.length > 0 || d.defaultBackend.trim() !== '';
         if (d.stats && routes && !errors['pages.statsUri'] && d.statsUri.trim() === '/') errors['pages.statsUri'] = "The stats page answers every path that begins with this one: '/' would take the whole site. Use e.g. /stats.";
+        if (d.stats) Object.assign(errors, checkStatsExtras(d));
         if (d.stats && d.metrics && !errors['pages.metricsPath'] && d.metricsPath.trim() === d.statsUri.trim()) errors['pages.metricsPath'] = 'Use a path other than the stats page\'s.';
       }
       break;
@@ -681,6 +695,20 @@ export function checkStep(step: StepId, d: SiteDraft, model: FormModel | null, m
     case 'review':
       break;
   }
+  return errors;
+}
+
+/** The stats page's login and refresh interval, at their fields: both halves of the login or neither, no ':' in the user name. */
+function checkStatsExtras(d: Pick<SiteDraft, 'statsUser' | 'statsPassword' | 'statsRefresh'>): FieldErrors {
+  const errors: FieldErrors = {};
+  const user = d.statsUser.trim();
+  if (user.includes(':')) errors['pages.statsUser'] = "A user name cannot hold ':' (the line is user:password, split at the first ':').";
+  else if (/[\x00-\x1f]/.test(user)) errors['pages.statsUser'] = 'A user name on one line.';
+  else if (user === '' && d.statsPassword !== '') errors['pages.statsUser'] = 'Enter the user name too, or empty the password for a page without a login.';
+  if (user !== '' && d.statsPassword === '') errors['pages.statsPassword'] = 'Enter the password too, or empty the user name for a page without a login.';
+  else if (/[\x00-\x1f]/.test(d.statsPassword)) errors['pages.statsPassword'] = 'A password on one line.';
+  const refresh = d.statsRefresh.trim();
+  if (refresh !== '' && !(int(refresh) >= 1 && int(refresh) <= STATS_REFRESH_MAX)) errors['pages.statsRefresh'] = `A whole number of seconds from 1 to ${STATS_REFRESH_MAX}, e.g. 10; leave it empty for no reload.`;
   return errors;
 }
 
@@ -821,6 +849,8 @@ export function frontendSpec(d: SiteDraft): FrontendSpec {
     binds,
     redirectToHttps: tls && d.redirect,
     ...(d.kind !== 'tcp' && d.stats ? { statsUri: d.statsUri.trim() } : {}),
+    ...(d.kind !== 'tcp' && d.stats && d.statsUser.trim() !== '' ? { statsAuth: { user: d.statsUser.trim(), password: d.statsPassword } } : {}),
+    ...(d.kind !== 'tcp' && d.stats && d.statsRefresh.trim() !== '' ? { statsRefresh: int(d.statsRefresh) } : {}),
     ...(d.kind !== 'tcp' && d.metrics ? { metricsPath: d.metricsPath.trim() } : {}),
     rules,
     ...(d.defaultBackend.trim() !== '' ? { defaultBackend: d.defaultBackend.trim() } : {}),
@@ -871,6 +901,9 @@ export function fieldOfProblem(p: EditProblem, owners: ReturnType<typeof editsOf
     if (f === 'frontend.defaultBackend') return 'defaultBackend';
     if (f === 'frontend.redirectToHttps') return 'tls.httpPort';
     if (f === 'frontend.statsUri') return 'pages.statsUri';
+    if (f === 'frontend.statsAuth.user') return 'pages.statsUser';
+    if (f === 'frontend.statsAuth.password') return 'pages.statsPassword';
+    if (f === 'frontend.statsRefresh') return 'pages.statsRefresh';
     if (f === 'frontend.metricsPath') return 'pages.metricsPath';
     return 'name';
   }

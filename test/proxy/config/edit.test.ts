@@ -378,20 +378,20 @@ test("the forms' stats page and Prometheus metrics: written, read back, turned o
   assert.match(bare, /    stats enable\n    default_backend app/);
   assert.equal(model(bare).frontends[0]!.statsUri, '/haproxy?stats');
   // Other stats lines turn the page on by themselves: the form does not own them, and they stay.
-  const authed = text.replace('    default_backend app\n', '    stats enable\n    stats uri /s\n    stats auth admin:pw\n    default_backend app\n');
+  const authed = text.replace('    default_backend app\n', '    stats enable\n    stats uri /s\n    stats realm Lab\n    default_backend app\n');
   assert.equal(model(authed).frontends[0]!.statsUri, undefined);
   assert.equal(model(authed).frontends[0]!.unknownDirectives, 3);
   assert.equal(edit(authed, [{ op: 'set-frontend', frontend: spec }]), authed);
   // The form shows that page as on, and ticking it (the same path) adds no second `stats enable`.
-  assert.deepEqual(model(authed).frontends[0]!.statsKept, { uri: '/s', keyword: 'stats auth', line: 12 });
+  assert.deepEqual(model(authed).frontends[0]!.statsKept, { uri: '/s', keyword: 'stats realm', line: 12 });
   assert.equal(edit(authed, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/s' } }]), authed);
-  const authOnly = text.replace('    default_backend app\n', '    stats auth admin:pw\n    default_backend app\n');
-  assert.deepEqual(model(authOnly).frontends[0]!.statsKept, { uri: '/haproxy?stats', keyword: 'stats auth', line: 10 });
+  const authOnly = text.replace('    default_backend app\n', '    stats realm Lab\n    default_backend app\n');
+  assert.deepEqual(model(authOnly).frontends[0]!.statsKept, { uri: '/haproxy?stats', keyword: 'stats realm', line: 10 });
   assert.equal(edit(authOnly, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/haproxy?stats' } }]), authOnly);
   // Another path would mean rewriting the user's lines: refused, pointing at the editor.
   const moved = applyEdits(authed, [{ op: 'set-frontend', frontend: { ...spec, statsUri: '/stats' } }], parseOptions);
   assert.equal(moved.ok, false);
-  assert.match(moved.ok ? '' : `${moved.problems[0]!.field}: ${moved.problems[0]!.message}`, /^frontend\.statsUri: the stats page of frontend 'web' is set by its own stats lines \(line 12: stats auth …\).*editor/);
+  assert.match(moved.ok ? '' : `${moved.problems[0]!.field}: ${moved.problems[0]!.message}`, /^frontend\.statsUri: the stats page of frontend 'web' is set by its own stats lines \(line 12: stats realm …\).*editor/);
   assert.equal(model(on).frontends[0]!.statsKept, undefined);
   // Refused in words.
   const refused = (s: object): string => {

@@ -341,10 +341,10 @@ test('a new site routed only to backends that exist has no Servers, Balancing or
   assert.deepEqual(edits.map((e) => e.op), ['set-frontend']);
 });
 
-test("a frontend whose own stats lines (stats auth …) turn the stats page on: the draft shows it kept, and saving the form writes no second `stats enable`", (t) => {
-  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    stats enable\n    stats auth admin:pw\n    default_backend web\nbackend web\n    server w1 127.0.0.1:8001\n`;
+test("a frontend whose own stats lines (stats realm …) turn the stats page on: the draft shows it kept, and saving the form writes no second `stats enable`", (t) => {
+  const text = `${HEAD}frontend www\n    bind 127.0.0.1:8080\n    stats enable\n    stats realm Lab\n    default_backend web\nbackend web\n    server w1 127.0.0.1:8001\n`;
   const f = frontendDraft(formModel(parseConfig([{ name: 'x', text }]).config).frontends[0]!);
-  assert.deepEqual(f.statsKept, { uri: '/haproxy?stats', keyword: 'stats auth', line: 9 });
+  assert.deepEqual(f.statsKept, { uri: '/haproxy?stats', keyword: 'stats realm', line: 9 });
   assert.equal(f.stats, false, 'the checkbox the form owns is not set: the kept lines are shown on and locked');
   const { edits } = editsOf({ ...f, backends: [] }, { kind: 'frontend', name: 'www' });
   const r = applyEdits(text, edits);
