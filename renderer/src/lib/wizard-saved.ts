@@ -2,8 +2,9 @@
  * An unfinished wizard kept across a reload of the page (F5, a browser that
  * restores the tab): the draft, its mode and its step in the tab's
  * sessionStorage, so coming back resumes it as the in-page navigation does.
- * Never a private key: a PEM pasted for import is left out (once its step is
- * passed, the draft holds the stored certificate's path instead). A storage
+ * Never a secret: a PEM pasted for import is left out (once its step is
+ * passed, the draft holds the stored certificate's path instead), and so is
+ * the stats page's password (typed again after a reload). A storage
  * that is missing, full or holds something unreadable only means nothing is
  * resumed: never an error.
  */
@@ -31,7 +32,7 @@ export function tabStorage(): Storage | undefined {
 
 export function saveWizard(storage: Storage | undefined, saved: SavedWizard): void {
   try {
-    storage?.setItem(SAVED_WIZARD_KEY, JSON.stringify({ ...saved, draft: { ...saved.draft, importPem: '' } }));
+    storage?.setItem(SAVED_WIZARD_KEY, JSON.stringify({ ...saved, draft: { ...saved.draft, importPem: '', statsPassword: '' } }));
   } catch {
     // Full or refused: the draft is simply not kept.
   }

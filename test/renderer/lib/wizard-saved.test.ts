@@ -40,6 +40,14 @@ test('a private key pasted for import is never written to the storage', () => {
   assert.equal(readWizard(storage, { kind: 'new' })!.draft.importPem, '');
 });
 
+test('the stats page password is never written to the storage; its user name is', () => {
+  const storage = memory();
+  saveWizard(storage, { mode: { kind: 'new' }, draft: { ...newSite('http'), statsUser: 'admin', statsPassword: 's3cret-pass' }, step: 'routing' });
+  assert.ok(!storage.getItem(SAVED_WIZARD_KEY)!.includes('s3cret-pass'));
+  const draft = readWizard(storage, { kind: 'new' })!.draft;
+  assert.deepEqual([draft.statsUser, draft.statsPassword], ['admin', '']);
+});
+
 test('an unreadable saved wizard, a missing or refusing storage resume nothing and throw nothing', () => {
   const storage = memory();
   for (const junk of ['{', 'null', '42', '{"mode":{"kind":"new"},"step":"what"}', '{"mode":{"kind":"new"},"step":"what","draft":{"kind":"ftp","backends":[],"rules":[]}}']) {
