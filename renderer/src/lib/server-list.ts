@@ -3,7 +3,7 @@
  * server a line, as a home lab keeps it (a spreadsheet column, an inventory):
  *
  *   192.168.1.10:80
- *   web2 192.168.1.11:80 weight 2
+ *   web2 192.168.1.11:80 weight 2 maxconn 50
  *   web3 192.168.1.12 8080 backup
  *   [fd00::12]:80
  *
@@ -11,7 +11,8 @@
  * without a port takes `defaultPort`. Blank lines and `#` comments are
  * skipped. Lines that cannot be read are reported with their number and
  * nothing is added, so a mistake is fixed in the list, not hunted in 300 rows.
- * A port outside 1–65535 or a weight outside 0–256 is such a line too;
+ * A port outside 1–65535, a weight outside 0–256 or a maxconn outside
+ * 1–100000 is such a line too;
  * addresses are then checked field by field like typed ones.
  */
 import type { ServerDraft } from './wizard.ts';
@@ -57,13 +58,15 @@ export function parseServerList(text: string, takenNames: Iterable<string>, defa
     let port = portInWord;
     if (port === undefined && words[0] !== undefined && /^\d+$/.test(words[0])) port = words.shift();
     let weight = '1';
+    let maxconn = '';
     let backup = false;
     while (words.length > 0) {
       const word = words.shift()!;
       if (word.toLowerCase() === 'backup') backup = true;
       else if (word.toLowerCase() === 'weight' && words[0] !== undefined) weight = words.shift()!;
+      else if (word.toLowerCase() === 'maxconn' && words[0] !== undefined) maxconn = words.shift()!;
       else {
-        errors.push(`${where}: '${word}' is not understood; write [name] address:port [weight N] [backup], e.g. web1 192.168.1.10:80.`);
+        errors.push(`${where}: '${word}' is not understood; write [name] address:port [weight N] [maxconn N] [backup], e.g. web1 192.168.1.10:80.`);
         return;
       }
     }
@@ -79,6 +82,10 @@ export function parseServerList(text: string, takenNames: Iterable<string>, defa
       errors.push(`${where}: weight ${weight} is not a weight; use a whole number from 0 to 256 (0 = no new traffic).`);
       return;
     }
+    if (maxconn !== '' && !(/^\d+$/.test(maxconn) && Number(maxconn) >= 1 && Number(maxconn) <= 100_000)) {
+      errors.push(`${where}: maxconn ${maxconn} is not a limit; use a whole number from 1 to 100000.`);
+      return;
+    }
     if (name !== undefined && !NAME.test(name)) {
       errors.push(`${where}: the name '${name}' may use letters, digits, '_', '.', ':' or '-' only.`);
       return;
@@ -89,7 +96,7 @@ export function parseServerList(text: string, takenNames: Iterable<string>, defa
     }
     const finalName = name ?? nextName();
     taken.add(finalName);
-    servers.push({ name: finalName, address, port: port === undefined || port === '' ? defaultPort : port, weight, backup });
+    servers.push({ name: finalName, address, port: port === undefined || port === '' ? defaultPort : port, weight, backup, maxconn });
   });
   return errors.length > 0 ? { servers: [], errors } : { servers, errors };
 }

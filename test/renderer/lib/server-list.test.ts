@@ -58,3 +58,13 @@ test('a port or a weight out of range is reported by its line, and nothing is ad
   ]);
   assert.deepEqual(parseServerList('web1 127.0.0.1:65535 weight 0\nweb2 127.0.0.1:1 weight 256', []).errors, []);
 });
+
+test('a line may give the server a connection limit (maxconn N, 1–100000); one out of range is reported by its line', () => {
+  const r = parseServerList('web1 127.0.0.1:80 maxconn 50\nweb2 127.0.0.1:81 weight 2 maxconn 100000 backup\nweb3 127.0.0.1:82', []);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.servers.map((s) => [s.name, s.weight, s.maxconn, s.backup]), [['web1', '1', '50', false], ['web2', '2', '100000', true], ['web3', '1', '', false]]);
+  assert.deepEqual(parseServerList('web1 127.0.0.1:80 maxconn 0\nweb2 127.0.0.1:80 maxconn many', []).errors, [
+    'Line 1: maxconn 0 is not a limit; use a whole number from 1 to 100000.',
+    'Line 2: maxconn many is not a limit; use a whole number from 1 to 100000.',
+  ]);
+});
