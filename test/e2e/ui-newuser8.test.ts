@@ -47,7 +47,13 @@ for (const [label, viewport, base] of [['phone', { width: 390, height: 844 }, 23
       await page.screenshot({ path: path.join(shots, `servers-${label}.png`), fullPage: true });
 
       await wizardNext(page, 'balance');
+      await page.locator('.split[aria-busy="false"]').waitFor();
       await page.click('label.algo:has-text("First available") input');
+      // Until its own prediction comes, the round robin's is not shown as this choice's.
+      const explain = await page.locator('.split').evaluate((e) => [e.getAttribute('aria-busy'), e.querySelector('.explain')?.textContent ?? '']);
+      assert.ok(explain[0] === 'true' ? /Computing the split/.test(explain[1]!) : !/Takes turns/.test(explain[1]!), explain.join(': '));
+      await page.locator('.split[aria-busy="false"]').waitFor();
+      assert.doesNotMatch(await page.locator('.split .explain').innerText(), /Takes turns/);
       const note = page.locator('[data-first-no-limit]');
       await note.waitFor();
       assert.match(await note.innerText(), /Set Max connections on the servers .*without a limit the first server gets every request/);
